@@ -1,0 +1,820 @@
+/* A Realtime API session over a libsoup 3 WebSocket, driven on IoThread. */
+#include "realtime_session.h"
+
+#include <map>
+
+#include "io_thread.h"
+
+GST_DEBUG_CATEGORY_STATIC (realtime_session_debug);
+#define GST_CAT_DEFAULT realtime_session_debug
+
+namespace voxbridge::realtime {
+
+namespace {
+
+/* Audio deltas of several seconds arrive base64-encoded in one frame; the
+ * libsoup default (128 KiB) would close the socket on them. */
+constexpr guint64 kMaxIncomingPayload = 64 * 1024 * 1024;
+constexpr guint kKeepaliveSeconds = 20;
+constexpr guint kFirstRetryDelayMs = 500;
+
+std::mutex registry_lock;
+std::map<std::string, std::shared_ptr<Session>> & registry ()
+{
+  static std::map<std::string, std::shared_ptr<Session>> sessions;
+  return sessions;
+}
+
+void
+ensure_debug_category ()
+{
+  static gsize once = 0;
+  if (g_once_init_enter (&once)) {
+    GST_DEBUG_CATEGORY_INIT (realtime_session_debug, "realtimesession", 0,
+        "voxbridge Realtime API session");
+    g_once_init_leave (&once, 1);
+  }
+}
+
+/* Keeps a session alive across an async libsoup call. */
+struct SessionRef {
+  std::shared_ptr<Session> session;
+};
+
+}  // namespace
+
+std::shared_ptr<Session>
+Session::attach (const std::string & name)
+{
+  ensure_debug_category ();
+  std::lock_guard<std::mutex> guard (registry_lock);
+  auto & sessions = registry ();
+  auto it = sessions.find (name);
+  if (it == sessions.end ())
+    it = sessions.emplace (name, std::make_shared<Session> (name)).first;
+  it->second->users_++;
+  return it->second;
+}
+
+void
+Session::detach (const std::shared_ptr<Session> & session)
+{
+  {
+    std::lock_guard<std::mutex> guard (registry_lock);
+    if (--session->users_ > 0)
+      return;
+    registry ().erase (session->name_);
+  }
+  /* The closure keeps the session alive until its socket is closed. */
+  auto self = session;
+  IoThread::run ([self] { self->shutdown (); });
+}
+
+Session::Session (std::string name) : name_ (std::move (name)) {}
+
+Session::~Session ()
+{
+  /* shutdown() ran on the I/O thread and released every GObject. */
+  g_assert (ws_ == nullptr);
+  g_clear_object (&soup_);
+  g_clear_object (&cancellable_);
+}
+
+bool
+Session::configure (GstElement * owner, const SessionSettings & settings, std::string * error)
+{
+  std::string key;
+  if (!resolve_api_key (settings.api_key, settings.api_key_env, &key, error))
+    return false;
+  Endpoint endpoint;
+  if (!resolve_endpoint (settings.url, settings.auth, key, &endpoint, error))
+    return false;
+  if (!settings.options.tools_json.empty ()
+      && !validate_tools_json (settings.options.tools_json, error))
+    return false;
+  if (!settings.ca_file.empty () && !g_file_test (settings.ca_file.c_str (), G_FILE_TEST_IS_REGULAR)) {
+    *error = "ca-file " + settings.ca_file + " does not exist";
+    return false;
+  }
+  std::lock_guard<std::mutex> guard (lock_);
+  AudioFormat output = settings_.options.output_format;
+  bool have_player = player_ != nullptr;
+  settings_ = settings;
+  if (have_player)
+    settings_.options.output_format = output;
+  endpoint_ = endpoint;
+  gst_object_replace ((GstObject **) & owner_, GST_OBJECT (owner));
+  failed_ = false;
+  return true;
+}
+
+void
+Session::release_owner (GstElement * owner)
+{
+  std::lock_guard<std::mutex> guard (lock_);
+  if (owner_ == owner)
+    gst_object_replace ((GstObject **) & owner_, nullptr);
+}
+
+void
+Session::connect ()
+{
+  auto self = shared_from_this ();
+  IoThread::run ([self] {
+    if (self->state_ == State::kIdle || self->state_ == State::kClosed) {
+      self->reconnects_ = 0;
+      self->start_connect ();
+    }
+  });
+}
+
+void
+Session::set_input_format (AudioFormat format)
+{
+  {
+    std::lock_guard<std::mutex> guard (lock_);
+    if (settings_.options.input_format == format)
+      return;
+    settings_.options.input_format = format;
+  }
+  auto self = shared_from_this ();
+  IoThread::run ([self] {
+    if (self->state_ == State::kOpen)
+      self->send_session_update ();
+  });
+}
+
+void
+Session::attach_player (GstElement * player, AudioFormat format, guint frame_bytes)
+{
+  playout_.reset (audio_format_silence_byte (format), frame_bytes);
+  bool changed;
+  {
+    std::lock_guard<std::mutex> guard (lock_);
+    gst_object_replace ((GstObject **) & player_, GST_OBJECT (player));
+    changed = settings_.options.output_format != format;
+    settings_.options.output_format = format;
+    output_bytes_per_ms_ = audio_format_bytes_per_ms (format);
+  }
+  if (changed) {
+    auto self = shared_from_this ();
+    IoThread::run ([self] {
+      if (self->state_ == State::kOpen)
+        self->send_session_update ();
+    });
+  }
+}
+
+void
+Session::detach_player (GstElement * player)
+{
+  std::lock_guard<std::mutex> guard (lock_);
+  if (player_ == player)
+    gst_object_replace ((GstObject **) & player_, nullptr);
+}
+
+std::string
+Session::next_event_id ()
+{
+  std::lock_guard<std::mutex> guard (lock_);
+  return "vb_" + std::to_string (++event_counter_);
+}
+
+void
+Session::send_audio (std::string message, guint audio_ms)
+{
+  {
+    std::lock_guard<std::mutex> guard (lock_);
+    outbox_.push_back ({std::move (message), audio_ms});
+    outbox_audio_ms_ += audio_ms;
+    /* While (re)connecting keep a bounded backlog; the oldest audio goes first. */
+    while (!open_ && outbox_audio_ms_ > settings_.max_pending_ms) {
+      auto it = outbox_.begin ();
+      while (it != outbox_.end () && it->audio_ms == 0)
+        ++it;
+      if (it == outbox_.end ())
+        break;
+      outbox_audio_ms_ -= it->audio_ms;
+      dropped_input_ms_ += it->audio_ms;
+      outbox_.erase (it);
+    }
+    if (!open_ || flush_scheduled_)
+      return;
+    flush_scheduled_ = true;
+  }
+  auto self = shared_from_this ();
+  IoThread::run ([self] { self->flush_outbox (); });
+}
+
+void
+Session::queue_control (std::string message)
+{
+  {
+    std::lock_guard<std::mutex> guard (lock_);
+    outbox_.push_back ({std::move (message), 0});
+  }
+  schedule_flush ();
+}
+
+void
+Session::schedule_flush ()
+{
+  {
+    std::lock_guard<std::mutex> guard (lock_);
+    if (flush_scheduled_)
+      return;
+    flush_scheduled_ = true;
+  }
+  auto self = shared_from_this ();
+  IoThread::run ([self] { self->flush_outbox (); });
+}
+
+void
+Session::end_of_input ()
+{
+  bool manual_turns;
+  {
+    std::lock_guard<std::mutex> guard (lock_);
+    manual_turns = settings_.options.turn_detection.type == TurnDetectionType::kNone;
+  }
+  /* With server VAD a finished turn is already committed; only speech still
+   * open at the end of the input needs an explicit commit. */
+  if (manual_turns || speech_active_) {
+    queue_control (encode_input_audio_commit (next_event_id ()));
+    queue_control (encode_response_create (next_event_id ()));
+  }
+}
+
+void
+Session::send_function_output (const std::string & call_id, const std::string & output)
+{
+  queue_control (encode_function_call_output (call_id, output, next_event_id ()));
+  queue_control (encode_response_create (next_event_id ()));
+}
+
+void
+Session::send_text (const std::string & text)
+{
+  queue_control (encode_user_text (text, next_event_id ()));
+  queue_control (encode_response_create (next_event_id ()));
+}
+
+void
+Session::create_response ()
+{
+  queue_control (encode_response_create (next_event_id ()));
+}
+
+/* ------------------------------------------------------------------ */
+/* I/O thread                                                           */
+
+void
+Session::start_connect ()
+{
+  std::string ca_file, url, header, value;
+  guint timeout_ms;
+  {
+    std::lock_guard<std::mutex> guard (lock_);
+    ca_file = settings_.ca_file;
+    url = endpoint_.url;
+    header = endpoint_.auth_header;
+    value = endpoint_.auth_value;
+    timeout_ms = settings_.connect_timeout_ms;
+  }
+  state_ = State::kConnecting;
+  ready_ = false;
+  timed_out_ = false;
+  last_ws_error_.clear ();
+
+  if (!soup_) {
+    soup_ = soup_session_new ();
+    if (!ca_file.empty ()) {
+      GError *err = nullptr;
+      GTlsDatabase *db = g_tls_file_database_new (ca_file.c_str (), &err);
+      if (!db) {
+        connect_failed ("could not load ca-file " + ca_file, err, 0);
+        g_error_free (err);
+        return;
+      }
+      g_object_set (soup_, "tls-database", db, NULL);
+      g_object_unref (db);
+    }
+  }
+  SoupMessage *msg = soup_message_new ("GET", url.c_str ());
+  if (!msg) {
+    connect_failed ("invalid url " + url, nullptr, 0);
+    return;
+  }
+  SoupMessageHeaders *headers = soup_message_get_request_headers (msg);
+  if (!header.empty ())
+    soup_message_headers_replace (headers, header.c_str (), value.c_str ());
+  soup_message_headers_replace (headers, "User-Agent", "voxbridge/0.1");
+
+  g_clear_object (&cancellable_);
+  cancellable_ = g_cancellable_new ();
+  if (timeout_ms > 0) {
+    timeout_source_ = g_timeout_source_new (timeout_ms);
+    auto *ref = new SessionRef {shared_from_this ()};
+    g_source_set_callback (timeout_source_, [] (gpointer data) -> gboolean {
+          Session *self = static_cast<SessionRef *> (data)->session.get ();
+          self->timed_out_ = true;
+          g_cancellable_cancel (self->cancellable_);
+          g_source_unref (self->timeout_source_);
+          self->timeout_source_ = nullptr;
+          return G_SOURCE_REMOVE;
+        }, ref, [] (gpointer data) { delete static_cast<SessionRef *> (data); });
+    g_source_attach (timeout_source_, IoThread::context ());
+  }
+  GST_INFO ("session %s: connecting to %s", name_.c_str (), url.c_str ());
+  soup_session_websocket_connect_async (soup_, msg, nullptr, nullptr, G_PRIORITY_DEFAULT,
+      cancellable_, on_connected, new SessionRef {shared_from_this ()});
+  g_object_unref (msg);
+}
+
+void
+Session::on_connected (GObject * source, GAsyncResult * result, gpointer data)
+{
+  std::unique_ptr<SessionRef> ref (static_cast<SessionRef *> (data));
+  Session *self = ref->session.get ();
+  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
+  guint status = msg ? soup_message_get_status (msg) : 0;
+  GError *err = nullptr;
+  SoupWebsocketConnection *ws =
+      soup_session_websocket_connect_finish (SOUP_SESSION (source), result, &err);
+
+  if (self->timeout_source_) {
+    g_source_destroy (self->timeout_source_);
+    g_source_unref (self->timeout_source_);
+    self->timeout_source_ = nullptr;
+  }
+  if (self->state_ != State::kConnecting) {
+    /* shut down while connecting */
+    if (ws) {
+      soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, nullptr);
+      g_object_unref (ws);
+    }
+    g_clear_error (&err);
+    return;
+  }
+  if (!ws) {
+    self->connect_failed ("", err, status);
+    g_clear_error (&err);
+    return;
+  }
+  self->ws_ = ws;
+  soup_websocket_connection_set_max_incoming_payload_size (ws, kMaxIncomingPayload);
+  soup_websocket_connection_set_keepalive_interval (ws, kKeepaliveSeconds);
+  g_signal_connect (ws, "message", G_CALLBACK (on_ws_message), self);
+  g_signal_connect (ws, "closed", G_CALLBACK (on_ws_closed), self);
+  g_signal_connect (ws, "error", G_CALLBACK (on_ws_error), self);
+  self->state_ = State::kOpen;
+  self->open_ = true;
+  GST_INFO ("session %s: connected", self->name_.c_str ());
+  /* session.update goes before any queued audio so the format is right. */
+  self->send_session_update ();
+  self->flush_outbox ();
+}
+
+void
+Session::connect_failed (const std::string & context, GError * error, guint status)
+{
+  std::string url, reason;
+  guint timeout_ms;
+  {
+    std::lock_guard<std::mutex> guard (lock_);
+    url = endpoint_.url;
+    timeout_ms = settings_.connect_timeout_ms;
+  }
+  GQuark domain = GST_RESOURCE_ERROR;
+  gint code = GST_RESOURCE_ERROR_OPEN_READ;
+  if (!context.empty ()) {
+    reason = context;
+    code = GST_RESOURCE_ERROR_SETTINGS;
+  } else if (timed_out_) {
+    reason = "timed out after " + std::to_string (timeout_ms) + " ms";
+  } else if (status == SOUP_STATUS_UNAUTHORIZED || status == SOUP_STATUS_FORBIDDEN) {
+    reason = "the server rejected the credentials (HTTP " + std::to_string (status) + " "
+        + soup_status_get_phrase (status) + "); check api-key / api-key-env and auth";
+    code = GST_RESOURCE_ERROR_NOT_AUTHORIZED;
+  } else if (status >= 300) {
+    reason = "the server refused the WebSocket upgrade (HTTP " + std::to_string (status) + " "
+        + soup_status_get_phrase (status) + ")";
+  } else if (error && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED)) {
+    reason = "connection refused";
+  } else if (error && error->domain == G_TLS_ERROR) {
+    reason = std::string ("TLS failure: ") + error->message;
+  } else if (error) {
+    reason = error->message;
+  } else {
+    reason = "unknown failure";
+  }
+  state_ = State::kClosed;
+  GST_WARNING ("session %s: connecting to %s failed: %s", name_.c_str (), url.c_str (),
+      reason.c_str ());
+
+  /* A first connection that fails is a configuration or reachability problem
+   * the caller must not wait on; a reconnect follows the retry policy. */
+  if (ever_ready_ && reconnects_ < settings_.reconnect_attempts) {
+    connection_lost ("reconnect failed: " + reason);
+    return;
+  }
+  failed_ = true;
+  GstStructure *s = gst_structure_new ("realtime-error", "type", G_TYPE_STRING, "connection",
+      "code", G_TYPE_STRING, code == GST_RESOURCE_ERROR_NOT_AUTHORIZED ? "unauthorized" : "connect_failed",
+      "message", G_TYPE_STRING, reason.c_str (), NULL);
+  post (s);
+  post_error (domain, code, "Could not connect to the AI at " + url + ": " + reason,
+      error ? error->message : "");
+}
+
+void
+Session::on_ws_message (SoupWebsocketConnection *, gint type, GBytes * message, gpointer data)
+{
+  Session *self = static_cast<Session *> (data);
+  if (type != SOUP_WEBSOCKET_DATA_TEXT)
+    return;
+  gsize size = 0;
+  const char *text = static_cast<const char *> (g_bytes_get_data (message, &size));
+  std::string error;
+  auto ev = decode_server_event (text, size, &error);
+  if (!ev) {
+    GST_WARNING ("session %s: ignoring a server message: %s", self->name_.c_str (), error.c_str ());
+    return;
+  }
+  /* Keep the session alive while handlers post messages and send events. */
+  auto keep = self->shared_from_this ();
+  self->handle_event (*ev);
+}
+
+void
+Session::on_ws_error (SoupWebsocketConnection *, GError * error, gpointer data)
+{
+  Session *self = static_cast<Session *> (data);
+  self->last_ws_error_ = error->message;
+  GST_WARNING ("session %s: websocket error: %s", self->name_.c_str (), error->message);
+}
+
+void
+Session::on_ws_closed (SoupWebsocketConnection * ws, gpointer data)
+{
+  Session *self = static_cast<Session *> (data);
+  auto keep = self->shared_from_this ();
+  gushort code = soup_websocket_connection_get_close_code (ws);
+  const char *why = soup_websocket_connection_get_close_data (ws);
+  std::string reason = "the AI server closed the connection";
+  if (code)
+    reason += " (code " + std::to_string (code) + (why && *why ? std::string (": ") + why : "") + ")";
+  else if (!self->last_ws_error_.empty ())
+    reason += " (" + self->last_ws_error_ + ")";
+  else
+    reason += " without a close frame";
+  self->drop_connection ();
+  self->connection_lost (reason);
+}
+
+void
+Session::drop_connection ()
+{
+  if (ws_) {
+    g_signal_handlers_disconnect_by_data (ws_, this);
+    if (soup_websocket_connection_get_state (ws_) == SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_close (ws_, SOUP_WEBSOCKET_CLOSE_NORMAL, nullptr);
+    g_clear_object (&ws_);
+  }
+  open_ = false;
+  state_ = State::kClosed;
+  response_active_ = false;
+  ready_ = false;
+}
+
+void
+Session::connection_lost (const std::string & reason)
+{
+  guint attempts;
+  {
+    std::lock_guard<std::mutex> guard (lock_);
+    attempts = settings_.reconnect_attempts;
+  }
+  bool retry = reconnects_ < attempts;
+  post (gst_structure_new ("realtime-session-lost", "reason", G_TYPE_STRING, reason.c_str (),
+          "reconnecting", G_TYPE_BOOLEAN, retry, NULL));
+  if (!retry) {
+    failed_ = true;
+    post_error (GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
+        "Lost the connection to the AI: " + reason
+        + (attempts ? " (gave up after " + std::to_string (attempts) + " reconnect attempts)" : ""),
+        "");
+    return;
+  }
+  guint delay = kFirstRetryDelayMs << MIN (reconnects_, 5u);
+  reconnects_++;
+  post_warning ("Lost the connection to the AI: " + reason + "; reconnecting (attempt "
+      + std::to_string (reconnects_) + " of " + std::to_string (attempts) + ")", "");
+  if (retry_source_) {
+    g_source_destroy (retry_source_);
+    g_source_unref (retry_source_);
+  }
+  retry_source_ = g_timeout_source_new (delay);
+  g_source_set_callback (retry_source_, [] (gpointer data) -> gboolean {
+        Session *self = static_cast<SessionRef *> (data)->session.get ();
+        g_source_unref (self->retry_source_);
+        self->retry_source_ = nullptr;
+        if (self->state_ == State::kClosed)
+          self->start_connect ();
+        return G_SOURCE_REMOVE;
+      }, new SessionRef {shared_from_this ()},
+      [] (gpointer data) { delete static_cast<SessionRef *> (data); });
+  g_source_attach (retry_source_, IoThread::context ());
+}
+
+void
+Session::send_now (const std::string & message)
+{
+  if (ws_ && soup_websocket_connection_get_state (ws_) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_send_text (ws_, message.c_str ());
+}
+
+void
+Session::flush_outbox ()
+{
+  std::deque<Outgoing> batch;
+  {
+    std::lock_guard<std::mutex> guard (lock_);
+    flush_scheduled_ = false;
+    if (state_ != State::kOpen)
+      return;
+    batch.swap (outbox_);
+    outbox_audio_ms_ = 0;
+  }
+  for (const auto & out : batch)
+    send_now (out.text);
+}
+
+void
+Session::send_session_update ()
+{
+  SessionOptions options;
+  {
+    std::lock_guard<std::mutex> guard (lock_);
+    options = settings_.options;
+    session_update_event_id_ = "vb_update_" + std::to_string (++event_counter_);
+  }
+  send_now (encode_session_update (options, session_update_event_id_));
+}
+
+void
+Session::handle_event (ServerEvent & ev)
+{
+  GST_LOG ("session %s: %s", name_.c_str (), ev.type_name.c_str ());
+  switch (ev.type) {
+    case ServerEventType::kSessionCreated:
+      GST_INFO ("session %s: server session %s (model %s)", name_.c_str (),
+          ev.session_id.c_str (), ev.model.c_str ());
+      break;
+    case ServerEventType::kSessionUpdated:
+      if (!ready_) {
+        bool reconnected = ever_ready_;
+        ready_ = ever_ready_ = true;
+        reconnects_ = 0;
+        post (gst_structure_new ("realtime-session-ready", "session-id", G_TYPE_STRING,
+                ev.session_id.c_str (), "model", G_TYPE_STRING, ev.model.c_str (),
+                "reconnected", G_TYPE_BOOLEAN, reconnected, NULL));
+      }
+      break;
+    case ServerEventType::kSpeechStarted:
+      speech_active_ = true;
+      post (gst_structure_new ("realtime-speech-started", "item-id", G_TYPE_STRING,
+              ev.item_id.c_str (), "audio-start-ms", G_TYPE_UINT64, ev.audio_start_ms, NULL));
+      barge_in ();
+      break;
+    case ServerEventType::kSpeechStopped:
+      speech_active_ = false;
+      post (gst_structure_new ("realtime-speech-stopped", "item-id", G_TYPE_STRING,
+              ev.item_id.c_str (), "audio-end-ms", G_TYPE_UINT64, ev.audio_end_ms, NULL));
+      break;
+    case ServerEventType::kResponseCreated:
+      response_active_ = true;
+      response_id_ = ev.response_id;
+      post (gst_structure_new ("realtime-response-started", "response-id", G_TYPE_STRING,
+              ev.response_id.c_str (), NULL));
+      break;
+    case ServerEventType::kResponseDone:
+      if (ev.response_id == response_id_)
+        response_active_ = false;
+      responses_done_++;
+      post (gst_structure_new ("realtime-response-done", "response-id", G_TYPE_STRING,
+              ev.response_id.c_str (), "status", G_TYPE_STRING, ev.status.c_str (),
+              "status-reason", G_TYPE_STRING, ev.status_reason.c_str (),
+              "input-tokens", G_TYPE_INT64, ev.input_tokens,
+              "output-tokens", G_TYPE_INT64, ev.output_tokens,
+              "total-tokens", G_TYPE_INT64, ev.total_tokens, NULL));
+      break;
+    case ServerEventType::kOutputAudioDelta: {
+      /* Deltas of a response we cancelled can still be in flight: drop them. */
+      if (!cancelled_response_id_.empty () && ev.response_id == cancelled_response_id_)
+        break;
+      bool have_player;
+      {
+        std::lock_guard<std::mutex> guard (lock_);
+        have_player = player_ != nullptr;
+      }
+      if (have_player)
+        playout_.push (ev.item_id, ev.audio.data (), ev.audio.size ());
+      break;
+    }
+    case ServerEventType::kOutputAudioTranscriptDelta:
+    case ServerEventType::kOutputAudioTranscriptDone:
+      post (gst_structure_new ("realtime-output-transcript", "response-id", G_TYPE_STRING,
+              ev.response_id.c_str (), "item-id", G_TYPE_STRING, ev.item_id.c_str (),
+              "text", G_TYPE_STRING, ev.text.c_str (), "final", G_TYPE_BOOLEAN,
+              ev.type == ServerEventType::kOutputAudioTranscriptDone, NULL));
+      break;
+    case ServerEventType::kOutputTextDelta:
+    case ServerEventType::kOutputTextDone:
+      post (gst_structure_new ("realtime-output-text", "response-id", G_TYPE_STRING,
+              ev.response_id.c_str (), "item-id", G_TYPE_STRING, ev.item_id.c_str (),
+              "text", G_TYPE_STRING, ev.text.c_str (), "final", G_TYPE_BOOLEAN,
+              ev.type == ServerEventType::kOutputTextDone, NULL));
+      break;
+    case ServerEventType::kInputTranscriptionDelta:
+    case ServerEventType::kInputTranscriptionCompleted:
+      post (gst_structure_new ("realtime-input-transcript", "item-id", G_TYPE_STRING,
+              ev.item_id.c_str (), "text", G_TYPE_STRING, ev.text.c_str (),
+              "final", G_TYPE_BOOLEAN,
+              ev.type == ServerEventType::kInputTranscriptionCompleted, NULL));
+      break;
+    case ServerEventType::kFunctionCallArgumentsDone:
+      post (gst_structure_new ("realtime-function-call", "call-id", G_TYPE_STRING,
+              ev.call_id.c_str (), "name", G_TYPE_STRING, ev.name.c_str (),
+              "arguments", G_TYPE_STRING, ev.arguments.c_str (), NULL));
+      break;
+    case ServerEventType::kItemTruncated:
+      post (gst_structure_new ("realtime-truncated", "item-id", G_TYPE_STRING,
+              ev.item_id.c_str (), "audio-end-ms", G_TYPE_UINT64, ev.audio_end_ms, NULL));
+      break;
+    case ServerEventType::kRateLimitsUpdated: {
+      GstStructure *s = gst_structure_new_empty ("realtime-rate-limits");
+      for (const auto & l : ev.rate_limits) {
+        gst_structure_set (s, (l.name + "-limit").c_str (), G_TYPE_INT64, l.limit,
+            (l.name + "-remaining").c_str (), G_TYPE_INT64, l.remaining,
+            (l.name + "-reset-seconds").c_str (), G_TYPE_DOUBLE, l.reset_seconds, NULL);
+      }
+      post (s);
+      break;
+    }
+    case ServerEventType::kInputTranscriptionFailed:
+    case ServerEventType::kError: {
+      if (ev.error_code == "response_cancel_not_active" && cancel_in_flight_) {
+        /* The server's own VAD had already cancelled the response. */
+        cancel_in_flight_ = false;
+        GST_DEBUG ("session %s: response already cancelled by the server", name_.c_str ());
+        break;
+      }
+      post (gst_structure_new ("realtime-error", "type", G_TYPE_STRING, ev.error_type.c_str (),
+              "code", G_TYPE_STRING, ev.error_code.c_str (), "message", G_TYPE_STRING,
+              ev.error_message.c_str (), "param", G_TYPE_STRING, ev.error_param.c_str (),
+              "event-id", G_TYPE_STRING, ev.error_event_id.c_str (), NULL));
+      std::string text = "The AI reported an error: " + ev.error_message
+          + (ev.error_code.empty () ? "" : " (" + ev.error_code + ")");
+      if (!ev.error_event_id.empty () && ev.error_event_id == session_update_event_id_ && !ready_) {
+        /* The configuration itself was refused: nothing will work. */
+        failed_ = true;
+        post_error (GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+            "The AI rejected the session settings: " + ev.error_message,
+            "param: " + ev.error_param);
+      } else {
+        post_warning (text, "param: " + ev.error_param);
+      }
+      break;
+    }
+    case ServerEventType::kOutputAudioDone:
+    case ServerEventType::kInputCommitted:
+    case ServerEventType::kOther:
+      break;
+  }
+}
+
+void
+Session::barge_in ()
+{
+  bool enabled;
+  guint bytes_per_ms;
+  {
+    std::lock_guard<std::mutex> guard (lock_);
+    enabled = settings_.barge_in;
+    bytes_per_ms = output_bytes_per_ms_;
+  }
+  if (!enabled)
+    return;
+  PlayoutQueue::FlushResult r = playout_.flush ();
+  bool cancelled = false;
+  if (response_active_) {
+    cancelled_response_id_ = response_id_;
+    cancel_in_flight_ = true;
+    send_now (encode_response_cancel (next_event_id ()));
+    cancelled = true;
+  }
+  /* Tell the model how much of its answer the caller really heard; never more
+   * than it sent (the API rejects that). Nothing to do if it all played out. */
+  guint64 audio_end_ms = r.played_bytes / bytes_per_ms;
+  bool truncate = r.had_audio && (r.played_bytes < r.received_bytes || cancelled);
+  if (truncate)
+    send_now (encode_item_truncate (r.item_id, 0, audio_end_ms, next_event_id ()));
+  if (truncate || cancelled || r.dropped_bytes > 0) {
+    post (gst_structure_new ("realtime-barge-in", "item-id", G_TYPE_STRING, r.item_id.c_str (),
+            "audio-end-ms", G_TYPE_UINT64, truncate ? audio_end_ms : (guint64) 0,
+            "truncated", G_TYPE_BOOLEAN, truncate,
+            "dropped-ms", G_TYPE_UINT64, (guint64) (r.dropped_bytes / bytes_per_ms),
+            "cancelled", G_TYPE_BOOLEAN, cancelled, NULL));
+  }
+}
+
+void
+Session::shutdown ()
+{
+  state_ = State::kIdle;
+  if (cancellable_)
+    g_cancellable_cancel (cancellable_);
+  if (timeout_source_) {
+    g_source_destroy (timeout_source_);
+    g_clear_pointer (&timeout_source_, g_source_unref);
+  }
+  if (retry_source_) {
+    g_source_destroy (retry_source_);
+    g_clear_pointer (&retry_source_, g_source_unref);
+  }
+  if (ws_) {
+    g_signal_handlers_disconnect_by_data (ws_, this);
+    if (soup_websocket_connection_get_state (ws_) == SOUP_WEBSOCKET_STATE_OPEN) {
+      /* The connection finishes its close handshake on its own; it holds the
+       * last reference until "closed". */
+      g_signal_connect (ws_, "closed", G_CALLBACK (+[] (SoupWebsocketConnection * ws, gpointer) {
+            g_object_unref (ws);
+          }), nullptr);
+      soup_websocket_connection_close (ws_, SOUP_WEBSOCKET_CLOSE_NORMAL, nullptr);
+      ws_ = nullptr;
+    } else {
+      g_clear_object (&ws_);
+    }
+  }
+  open_ = false;
+  {
+    std::lock_guard<std::mutex> guard (lock_);
+    if (dropped_input_ms_ > 0)
+      GST_WARNING ("session %s: %" G_GUINT64_FORMAT " ms of caller audio were dropped while "
+          "not connected", name_.c_str (), dropped_input_ms_);
+    outbox_.clear ();
+    gst_object_replace ((GstObject **) & owner_, nullptr);
+    gst_object_replace ((GstObject **) & player_, nullptr);
+  }
+  GST_INFO ("session %s: closed", name_.c_str ());
+}
+
+/* ------------------------------------------------------------------ */
+/* Bus messages                                                         */
+
+GstElement *
+Session::poster ()
+{
+  std::lock_guard<std::mutex> guard (lock_);
+  GstElement *e = owner_ ? owner_ : player_;
+  return e ? GST_ELEMENT (gst_object_ref (e)) : nullptr;
+}
+
+void
+Session::post (GstStructure * s)
+{
+  gst_structure_set (s, "session", G_TYPE_STRING, name_.c_str (), NULL);
+  GstElement *e = poster ();
+  if (!e) {
+    gst_structure_free (s);
+    return;
+  }
+  gst_element_post_message (e, gst_message_new_element (GST_OBJECT (e), s));
+  gst_object_unref (e);
+}
+
+void
+Session::post_error (GQuark domain, gint code, const std::string & text, const std::string & debug)
+{
+  GstElement *e = poster ();
+  if (!e)
+    return;
+  gst_element_message_full (e, GST_MESSAGE_ERROR, domain, code, g_strdup (text.c_str ()),
+      debug.empty () ? nullptr : g_strdup (debug.c_str ()), __FILE__, GST_FUNCTION, __LINE__);
+  gst_object_unref (e);
+}
+
+void
+Session::post_warning (const std::string & text, const std::string & debug)
+{
+  GstElement *e = poster ();
+  if (!e)
+    return;
+  gst_element_message_full (e, GST_MESSAGE_WARNING, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
+      g_strdup (text.c_str ()), debug.empty () ? nullptr : g_strdup (debug.c_str ()),
+      __FILE__, GST_FUNCTION, __LINE__);
+  gst_object_unref (e);
+}
+
+}  // namespace voxbridge::realtime

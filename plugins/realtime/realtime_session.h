@@ -1,0 +1,142 @@
+#pragma once
+/* One Realtime API session (WebSocket), shared by name between a realtimesink
+ * (which configures it, sends the caller's audio and posts its bus messages)
+ * and a realtimesrc (which plays the model's audio out of its PlayoutQueue).
+ * All network I/O runs on IoThread; public methods may be called from any
+ * thread. */
+
+#include <gst/gst.h>
+#include <libsoup/soup.h>
+
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "playout_queue.h"
+#include "realtime_endpoint.h"
+#include "realtime_protocol.h"
+
+namespace voxbridge::realtime {
+
+struct SessionSettings {
+  std::string url;
+  AuthType auth = AuthType::kAuto;
+  std::string api_key;            /* secret: never logged */
+  std::string api_key_env;
+  std::string ca_file;
+  SessionOptions options;
+  guint connect_timeout_ms = 10000;
+  guint reconnect_attempts = 3;
+  bool barge_in = true;
+  guint max_pending_ms = 5000;    /* caller audio kept while (re)connecting */
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  /* Returns the session called @name, creating it on first use. Every attach
+   * needs a detach; the last detach closes the connection. */
+  static std::shared_ptr<Session> attach (const std::string & name);
+  static void detach (const std::shared_ptr<Session> & session);
+
+  explicit Session (std::string name);
+  ~Session ();
+
+  /* --- realtimesink side --- */
+  /* Validates @settings and makes @owner the element that posts this
+   * session's messages and errors. */
+  bool configure (GstElement * owner, const SessionSettings & settings, std::string * error);
+  void release_owner (GstElement * owner);
+  void connect ();
+  void set_input_format (AudioFormat format);
+  /* Queues one encoded input_audio_buffer.append of @audio_ms of audio. */
+  void send_audio (std::string message, guint audio_ms);
+  /* The input ended: commit what the server has not turned into a turn yet. */
+  void end_of_input ();
+  void send_function_output (const std::string & call_id, const std::string & output);
+  void send_text (const std::string & text);
+  void create_response ();
+  bool failed () const { return failed_.load (); }
+
+  /* --- realtimesrc side --- */
+  void attach_player (GstElement * player, AudioFormat format, guint frame_bytes);
+  void detach_player (GstElement * player);
+  PlayoutQueue & playout () { return playout_; }
+  guint64 responses_done () const { return responses_done_.load (); }
+
+  const std::string & name () const { return name_; }
+
+ private:
+  enum class State { kIdle, kConnecting, kOpen, kClosed };
+
+  /* I/O thread only. */
+  void start_connect ();
+  static void on_connected (GObject * source, GAsyncResult * result, gpointer data);
+  static void on_ws_message (SoupWebsocketConnection * ws, gint type, GBytes * message, gpointer data);
+  static void on_ws_closed (SoupWebsocketConnection * ws, gpointer data);
+  static void on_ws_error (SoupWebsocketConnection * ws, GError * error, gpointer data);
+  void connect_failed (const std::string & reason, GError * error, guint status);
+  void connection_lost (const std::string & reason);
+  void drop_connection ();
+  void handle_event (ServerEvent & ev);
+  void barge_in ();
+  void send_now (const std::string & message);
+  void flush_outbox ();
+  void send_session_update ();
+  void shutdown ();
+
+  /* Any thread. */
+  void queue_control (std::string message);
+  void schedule_flush ();
+  std::string next_event_id ();
+  void post (GstStructure * s);
+  void post_error (GQuark domain, gint code, const std::string & text, const std::string & debug);
+  void post_warning (const std::string & text, const std::string & debug);
+  GstElement *poster ();
+
+  const std::string name_;
+  int users_ = 0;                  /* guarded by the registry lock */
+
+  mutable std::mutex lock_;        /* guards what follows up to the I/O state */
+  SessionSettings settings_;
+  Endpoint endpoint_;
+  GstElement *owner_ = nullptr;
+  GstElement *player_ = nullptr;
+  struct Outgoing {
+    std::string text;
+    guint audio_ms;               /* 0 for control events */
+  };
+  std::deque<Outgoing> outbox_;
+  guint outbox_audio_ms_ = 0;
+  bool flush_scheduled_ = false;
+  guint64 dropped_input_ms_ = 0;
+  guint64 event_counter_ = 0;
+
+  std::atomic<bool> open_ {false};
+  std::atomic<bool> failed_ {false};
+  std::atomic<bool> speech_active_ {false};
+  std::atomic<guint64> responses_done_ {0};
+  PlayoutQueue playout_;
+  guint output_bytes_per_ms_ = 48;
+
+  /* I/O thread state. */
+  State state_ = State::kIdle;
+  SoupSession *soup_ = nullptr;
+  SoupWebsocketConnection *ws_ = nullptr;
+  GCancellable *cancellable_ = nullptr;
+  GSource *timeout_source_ = nullptr;
+  GSource *retry_source_ = nullptr;
+  bool timed_out_ = false;
+  bool ready_ = false;
+  bool ever_ready_ = false;
+  guint reconnects_ = 0;
+  std::string last_ws_error_;
+  std::string session_update_event_id_;
+  bool response_active_ = false;
+  std::string response_id_;
+  std::string cancelled_response_id_;
+  bool cancel_in_flight_ = false;
+};
+
+}  // namespace voxbridge::realtime
