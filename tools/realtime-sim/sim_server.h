@@ -1,0 +1,43 @@
+#pragma once
+
+/* The HTTP/WebSocket side: listens (ws:// or wss://), vets each upgrade
+ * request (path, model, credentials, session limit) before the handshake,
+ * and owns one Session per open WebSocket. */
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include <libsoup/soup.h>
+
+#include "session.h"
+#include "sim_options.h"
+#include "tts.h"
+
+namespace voxbridge::sim {
+
+class SimServer {
+ public:
+  SimServer (const SimOptions &options, SpeechSynthesizer *tts);
+  ~SimServer ();  /* closes all sessions */
+  SimServer (const SimServer &) = delete;
+  SimServer &operator= (const SimServer &) = delete;
+
+  /* Binds and listens; on success the URL clients use ("ws://host:port"). */
+  bool start (std::string *url, std::string *error);
+  size_t session_count () const { return sessions_.size (); }
+
+ private:
+  static void on_request_read (SoupServer *server, SoupServerMessage *msg, gpointer user_data);
+  static void on_websocket (SoupServer *server, SoupServerMessage *msg, const char *path,
+      SoupWebsocketConnection *connection, gpointer user_data);
+  void remove_session (Session *session);
+
+  const SimOptions &options_;
+  SessionEnv env_;
+  SoupServer *server_ = nullptr;
+  std::unordered_map<Session *, std::unique_ptr<Session>> sessions_;
+  uint64_t connections_total_ = 0;
+};
+
+}  // namespace voxbridge::sim
