@@ -1,0 +1,21 @@
+#pragma once
+/* The metrics the launcher exports on GET /metrics. */
+
+#include "metrics_registry.h"
+
+namespace voxbridge::launcher {
+
+struct LauncherMetrics {
+  explicit LauncherMetrics (MetricsRegistry & registry);
+
+  Gauge & calls_active;              /* calls with a running pipeline */
+  Counter & calls_total;             /* {outcome}: completed, rejected, failed, no_route, busy */
+  Counter & rtp_packets_total;       /* {direction}: in, out */
+  Counter & rtp_packets_dropped_total;  /* {reason}: late, malformed, queue_full */
+  Counter & ai_events_total;         /* {type}: Realtime server event type */
+  Counter & errors_total;            /* {cause}: sip, pipeline, ai, http */
+  Histogram & call_duration_seconds; /* answered calls, answer to hang-up */
+  Histogram & ai_response_latency_seconds;  /* end of caller speech to first model audio */
+};
+
+}  // namespace voxbridge::launcher

@@ -1,0 +1,27 @@
+#pragma once
+/* Builds a GStreamer pipeline from a rendered description and reports parse
+ * errors against the pipeline file they come from. */
+
+#include <gst/gst.h>
+
+#include "pipeline_template.h"
+
+namespace voxbridge::launcher {
+
+struct PipelineBuildError : PipelineError {
+  GQuark domain = 0;
+  int code = 0;                              /* a GstParseError when domain is GST_PARSE_ERROR */
+  std::vector<std::string> missing_elements; /* factories that are not installed */
+};
+
+/* Returns a new GstPipeline (a full reference, not floating) or nullptr
+ * with @error filled; line is that of the template when it can be found. */
+GstElement *build_pipeline (const RenderedPipeline & rendered, PipelineBuildError & error);
+
+/* Byte offset in @description of the first element named @name (by name=)
+ * or, failing that, created from factory @name minus a trailing instance
+ * number ("queue3" -> "queue"); std::string::npos when not found. */
+size_t find_element_in_description (const std::string & description,
+    const std::string & name);
+
+}  // namespace voxbridge::launcher

@@ -1,0 +1,3 @@
+#include <gtest/gtest.h>
+#include "deployment_config.h"
+TEST (Placeholder, Builds) {}
