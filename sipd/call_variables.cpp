@@ -35,7 +35,7 @@ set_address (Variables &vars, const char *prefix, const sip_addr_t *addr)
   vars[p + ".uri"] = url_text (addr->a_url);
   vars[p + ".user"] = addr->a_url->url_user != nullptr ?
       addr->a_url->url_user : "";
-  if (addr->a_display != nullptr) {
+  if (addr->a_display != nullptr && addr->a_display[0] != '\0') {
     std::string display = addr->a_display;
     if (display.size () >= 2 && display.front () == '"' && display.back () == '"')
       display = display.substr (1, display.size () - 2);

@@ -555,7 +555,7 @@ SipdCore::on_i_invite (int status, nua_handle_t *nh, const sip_t *sip)
       media.lease.socket (), initial);
   if (!media.rtp) {
     g_warning ("sipd: call %s: registry refused the RTP entry", id.c_str ());
-    respond_error (nh, SIP_500_INTERNAL_SERVER_ERROR, "media registry", 0);
+    reject (*call, SIP_500_INTERNAL_SERVER_ERROR, 0);
     finish_call (*call, EndedBy::kError, 500, "media registry refused");
     return;
   }
@@ -563,8 +563,6 @@ SipdCore::on_i_invite (int status, nua_handle_t *nh, const sip_t *sip)
     media.remote_offer = offer;
     apply_negotiation (*call, negotiation);
   }
-
-  nua_respond (nh, SIP_100_TRYING, NUTAG_WITH_THIS (nua_), TAG_END ());
 
   g_message ("sipd: call %s: INVITE %s from %s to %s (%s), RTP port %u",
       id.c_str (), sip_call_id.c_str (), call->variable ("from.uri").c_str (),
