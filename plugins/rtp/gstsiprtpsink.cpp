@@ -1,0 +1,1137 @@
+/**
+ * SECTION:element-siprtpsink
+ * @title: siprtpsink
+ * @see_also: siprtpsrc, rtppcmupay, rtppcmapay, udpsink
+ *
+ * Sends G.711 audio (`audio/x-mulaw` or `audio/x-alaw`, 8 kHz mono, the
+ * codec the call negotiated) to the caller of one SIP call. Inside: a pacer
+ * → rtppcmupay / rtppcmapay → udpsink on the call's own socket, so the
+ * caller gets our RTP from the port it sends to (symmetric RTP), addressed to
+ * where its RTP really comes from (latched by siprtpsrc) or else to the SDP
+ * address.
+ *
+ * The pacer sends one packet every ptime on the pipeline clock, whatever
+ * upstream does: when upstream has delivered less than a packet's worth it
+ * sends silence, so RTP never stops (trunks hang up on RTP inactivity) and
+ * the RTP sequence numbers and timestamps run on without jumps. Upstream
+ * flushes (barge-in) drop the queued audio and never reach the payloader.
+ * While the caller holds the call (the SDP says not to send) nothing is sent
+ * and upstream audio is discarded at its real-time pace.
+ *
+ * `sent-ms` counts the upstream audio that went out on the wire,
+ * `segment-sent-ms` the same since the last upstream segment or flush. On an
+ * upstream flush the element posts `siprtp-flushed` with `segment-sent-ms`,
+ * `dropped-ms` (queued audio thrown away) and `call-id`.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 audiotestsrc is-live=true ! audio/x-raw,rate=8000,channels=1 ! mulawenc ! siprtpsink port=40000 remote=127.0.0.1:40002
+ * ]| Sends a tone from UDP port 40000 to 127.0.0.1:40002. With a siprtpsrc
+ * port=40000 in the same pipeline, answers to wherever the peer's RTP comes
+ * from.
+ */
+#include "gstsiprtpsink.h"
+
+#include <gst/base/gstadapter.h>
+#include <gst/rtp/gstrtpbuffer.h>
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "siprtp_binding.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_sip_rtp_sink_debug);
+#define GST_CAT_DEFAULT gst_sip_rtp_sink_debug
+
+#define DEFAULT_CALL_ID nullptr
+#define DEFAULT_PORT 0
+#define DEFAULT_ADDRESS "0.0.0.0"
+#define DEFAULT_REMOTE nullptr
+#define DEFAULT_PAYLOAD 0
+#define DEFAULT_ENCODING nullptr
+#define DEFAULT_PTIME 20
+/* Upstream audio queued beyond this blocks upstream (a non-live source then
+ * runs at the pace of the call). */
+#define MAX_QUEUED_MS 500
+/* A pacer this late (CPU starvation) skips ahead instead of bursting. */
+#define MAX_LATENESS (200 * GST_MSECOND)
+
+using voxbridge::CallBinding;
+using voxbridge::ExplicitRtpSettings;
+using voxbridge::G711;
+using voxbridge::RtpMediaParams;
+
+namespace {
+
+struct Settings {
+  std::string call_id;
+  guint port = DEFAULT_PORT;
+  std::string address = DEFAULT_ADDRESS;
+  std::string remote;
+  guint payload = DEFAULT_PAYLOAD;
+  bool payload_set = false;
+  std::string encoding;
+  guint ptime_ms = DEFAULT_PTIME;
+  bool ptime_set = false;
+};
+
+/* Upstream audio waiting for its packet. Offsets count bytes (= samples)
+ * since READY→PAUSED; segment_starts are offsets where upstream began a new
+ * segment, so sent audio can be attributed to its segment. */
+struct AudioQueue {
+  GstAdapter *adapter = nullptr;
+  guint64 enqueued = 0;
+  guint64 dequeued = 0;
+  std::deque<guint64> segment_starts;
+  guint partial_ticks = 0;
+};
+
+struct Counters {
+  guint64 packets = 0;
+  guint64 bytes = 0;
+  guint64 silence_packets = 0;
+  guint64 audio_bytes = 0;
+  guint64 segment_audio_bytes = 0;
+  guint64 discarded_audio_bytes = 0;
+  gint last_seq = -1;
+  guint32 last_rtptime = 0;
+  guint32 ssrc = 0;
+};
+
+struct State {
+  std::unique_ptr<CallBinding> binding;
+  std::string call_id;
+  guint16 local_port = 0;
+  guint64 params_generation = 0;
+  G711 codec = G711::PCMU;
+  guint ptime_ms = DEFAULT_PTIME;
+  guint frame_bytes = DEFAULT_PTIME * 8;
+  bool send = true;
+  RtpMediaParams params;
+
+  /* upstream side */
+  std::condition_variable space;
+  bool flushing = true;
+  bool eos = false;
+  bool caps_ok = false;
+  AudioQueue queue;
+
+  /* pacer */
+  GstTask *task = nullptr;
+  GRecMutex task_lock;
+  GstClockID clock_id = nullptr;
+  bool running = false;
+  bool stream_started = false;
+  GstClockTime next_tick = 0;   /* running time of the next packet */
+  guint64 frames_out = 0;       /* packet slots since start: the PTS */
+  std::string dest_host;        /* what udpsink sends to now */
+  guint16 dest_port = 0;
+
+  Counters counters;
+};
+
+}  // namespace
+
+struct GstSipRtpSinkPrivate {
+  std::mutex lock;
+  Settings settings;
+  State state;
+};
+
+struct _GstSipRtpSink {
+  GstBin parent;
+
+  GstPad *sinkpad;
+  GstPad *pace_pad;             /* the pacer's output, linked to the payloader */
+  GstElement *payloader;
+  GstElement *udpsink;
+
+  GstSipRtpSinkPrivate *priv;
+};
+
+enum {
+  PROP_0,
+  PROP_CALL_ID,
+  PROP_PORT,
+  PROP_ADDRESS,
+  PROP_REMOTE,
+  PROP_PAYLOAD,
+  PROP_ENCODING,
+  PROP_PTIME,
+  PROP_LOCAL_PORT,
+  PROP_SENT_MS,
+  PROP_SEGMENT_SENT_MS,
+  PROP_STATS,
+};
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("audio/x-mulaw, rate = (int) 8000, channels = (int) 1; "
+        "audio/x-alaw, rate = (int) 8000, channels = (int) 1"));
+
+#define gst_sip_rtp_sink_parent_class parent_class
+G_DEFINE_TYPE (GstSipRtpSink, gst_sip_rtp_sink, GST_TYPE_BIN);
+GST_ELEMENT_REGISTER_DEFINE (siprtpsink, "siprtpsink", GST_RANK_NONE,
+    GST_TYPE_SIP_RTP_SINK);
+
+static void gst_sip_rtp_sink_finalize (GObject * object);
+static void gst_sip_rtp_sink_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_sip_rtp_sink_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static GstStateChangeReturn gst_sip_rtp_sink_change_state (GstElement *
+    element, GstStateChange transition);
+static GstFlowReturn gst_sip_rtp_sink_chain (GstPad * pad, GstObject * parent,
+    GstBuffer * buffer);
+static gboolean gst_sip_rtp_sink_event (GstPad * pad, GstObject * parent,
+    GstEvent * event);
+static gboolean gst_sip_rtp_sink_query (GstPad * pad, GstObject * parent,
+    GstQuery * query);
+static gboolean pace_pad_query (GstPad * pad, GstObject * parent,
+    GstQuery * query);
+static void pace_loop (gpointer user_data);
+static GstPadProbeReturn on_rtp_sent (GstPad * pad, GstPadProbeInfo * info,
+    gpointer user_data);
+
+static void
+gst_sip_rtp_sink_class_init (GstSipRtpSinkClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+
+  gobject_class->finalize = gst_sip_rtp_sink_finalize;
+  gobject_class->set_property = gst_sip_rtp_sink_set_property;
+  gobject_class->get_property = gst_sip_rtp_sink_get_property;
+
+  auto flags = static_cast<GParamFlags> (G_PARAM_READWRITE |
+      G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+  auto ro_flags = static_cast<GParamFlags> (G_PARAM_READABLE |
+      G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_property (gobject_class, PROP_CALL_ID,
+      g_param_spec_string ("call-id", "Call ID",
+          "Bind to this call of the in-process sipd (overrides the explicit "
+          "port/remote/payload settings)", DEFAULT_CALL_ID, flags));
+  g_object_class_install_property (gobject_class, PROP_PORT,
+      g_param_spec_uint ("port", "Port",
+          "Local UDP port to send from without call-id (0 = any free port; "
+          "shared with a siprtpsrc of the same port)", 0, 65535, DEFAULT_PORT,
+          flags));
+  g_object_class_install_property (gobject_class, PROP_ADDRESS,
+      g_param_spec_string ("address", "Address",
+          "Local address to bind without call-id", DEFAULT_ADDRESS, flags));
+  g_object_class_install_property (gobject_class, PROP_REMOTE,
+      g_param_spec_string ("remote", "Remote",
+          "Where to send as host:port without call-id (until the caller's "
+          "RTP source is latched)", DEFAULT_REMOTE, flags));
+  g_object_class_install_property (gobject_class, PROP_PAYLOAD,
+      g_param_spec_uint ("payload", "Payload type",
+          "RTP payload type without call-id (0 = PCMU, 8 = PCMA, 96-127 "
+          "dynamic with encoding)", 0, 127, DEFAULT_PAYLOAD, flags));
+  g_object_class_install_property (gobject_class, PROP_ENCODING,
+      g_param_spec_string ("encoding", "Encoding",
+          "Encoding name (PCMU or PCMA) for a dynamic payload type",
+          DEFAULT_ENCODING, flags));
+  g_object_class_install_property (gobject_class, PROP_PTIME,
+      g_param_spec_uint ("ptime", "Packet time",
+          "Milliseconds of audio per packet without call-id", 10, 200,
+          DEFAULT_PTIME, flags));
+  g_object_class_install_property (gobject_class, PROP_LOCAL_PORT,
+      g_param_spec_uint ("local-port", "Local port",
+          "The UDP port RTP is sent from (from READY on)", 0, 65535, 0,
+          ro_flags));
+  g_object_class_install_property (gobject_class, PROP_SENT_MS,
+      g_param_spec_uint64 ("sent-ms", "Sent milliseconds",
+          "Upstream audio sent on the wire, in milliseconds (silence the "
+          "element fills in is not counted)", 0, G_MAXUINT64, 0, ro_flags));
+  g_object_class_install_property (gobject_class, PROP_SEGMENT_SENT_MS,
+      g_param_spec_uint64 ("segment-sent-ms", "Segment sent milliseconds",
+          "Upstream audio of the current segment (since the last upstream "
+          "segment event or flush) sent on the wire, in milliseconds", 0,
+          G_MAXUINT64, 0, ro_flags));
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "Packets and bytes sent, silence packets, last sequence number, "
+          "destination", GST_TYPE_STRUCTURE, ro_flags));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_set_static_metadata (element_class, "SIP call RTP sink",
+      "Sink/Network", "Sends G.711 audio to the caller of a SIP call",
+      "voxbridge");
+
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_sip_rtp_sink_change_state);
+
+  GST_DEBUG_CATEGORY_INIT (gst_sip_rtp_sink_debug, "voxbridge-siprtpsink", 0,
+      "SIP call RTP sink");
+}
+
+static void
+gst_sip_rtp_sink_init (GstSipRtpSink * self)
+{
+  self->priv = new GstSipRtpSinkPrivate ();
+  State & state = self->priv->state;
+
+  state.queue.adapter = gst_adapter_new ();
+  g_rec_mutex_init (&state.task_lock);
+  state.task = gst_task_new (pace_loop, self, nullptr);
+  gst_object_set_name (GST_OBJECT (state.task), "siprtpsink-pacer");
+  gst_task_set_lock (state.task, &state.task_lock);
+
+  self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
+  gst_pad_set_chain_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_sip_rtp_sink_chain));
+  gst_pad_set_event_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_sip_rtp_sink_event));
+  gst_pad_set_query_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_sip_rtp_sink_query));
+  gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
+
+  /* Not one of the element's pads: the pacer pushes its packets-to-be here
+   * so that the payloader sees one continuous stream, never upstream's
+   * flushes, segments or timestamps. */
+  self->pace_pad = gst_pad_new ("pace", GST_PAD_SRC);
+  gst_pad_set_query_function (self->pace_pad, pace_pad_query);
+  g_object_set_data (G_OBJECT (self->pace_pad), "siprtpsink", self);
+
+  self->udpsink = gst_element_factory_make ("udpsink", "udpsink");
+  if (self->udpsink) {
+    g_object_set (self->udpsink, "close-socket", FALSE, "sync", FALSE,
+        "async", FALSE, nullptr);
+    /* udpsink starts out with localhost:5004; we decide where to send. */
+    g_signal_emit_by_name (self->udpsink, "clear");
+    gst_bin_add (GST_BIN (self), self->udpsink);
+    GstPad *pad = gst_element_get_static_pad (self->udpsink, "sink");
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_rtp_sent, self,
+        nullptr);
+    gst_object_unref (pad);
+  }
+}
+
+static void
+gst_sip_rtp_sink_finalize (GObject * object)
+{
+  GstSipRtpSink *self = GST_SIP_RTP_SINK (object);
+  State & state = self->priv->state;
+
+  gst_task_join (state.task);
+  gst_object_unref (state.task);
+  g_rec_mutex_clear (&state.task_lock);
+  g_object_unref (state.queue.adapter);
+  gst_object_unref (self->pace_pad);
+  delete self->priv;
+
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+set_string (std::string & target, const GValue * value)
+{
+  const gchar *s = g_value_get_string (value);
+  target = s ? s : "";
+}
+
+static void
+gst_sip_rtp_sink_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstSipRtpSink *self = GST_SIP_RTP_SINK (object);
+  std::lock_guard<std::mutex> guard (self->priv->lock);
+  Settings & settings = self->priv->settings;
+
+  switch (prop_id) {
+    case PROP_CALL_ID:
+      set_string (settings.call_id, value);
+      break;
+    case PROP_PORT:
+      settings.port = g_value_get_uint (value);
+      break;
+    case PROP_ADDRESS:
+      set_string (settings.address, value);
+      if (settings.address.empty ())
+        settings.address = DEFAULT_ADDRESS;
+      break;
+    case PROP_REMOTE:
+      set_string (settings.remote, value);
+      break;
+    case PROP_PAYLOAD:
+      settings.payload = g_value_get_uint (value);
+      settings.payload_set = true;
+      break;
+    case PROP_ENCODING:
+      set_string (settings.encoding, value);
+      break;
+    case PROP_PTIME:
+      settings.ptime_ms = g_value_get_uint (value);
+      settings.ptime_set = true;
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static guint64
+bytes_to_ms (guint64 bytes)
+{
+  /* G.711 at 8 kHz: one byte per sample, 8 per millisecond. */
+  return bytes / 8;
+}
+
+static void
+gst_sip_rtp_sink_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstSipRtpSink *self = GST_SIP_RTP_SINK (object);
+  std::lock_guard<std::mutex> guard (self->priv->lock);
+  const Settings & settings = self->priv->settings;
+  const State & state = self->priv->state;
+  auto nullable = [] (const std::string & s) {
+    return s.empty () ? nullptr : s.c_str ();
+  };
+
+  switch (prop_id) {
+    case PROP_CALL_ID:
+      g_value_set_string (value, nullable (settings.call_id));
+      break;
+    case PROP_PORT:
+      g_value_set_uint (value, settings.port);
+      break;
+    case PROP_ADDRESS:
+      g_value_set_string (value, settings.address.c_str ());
+      break;
+    case PROP_REMOTE:
+      g_value_set_string (value, nullable (settings.remote));
+      break;
+    case PROP_PAYLOAD:
+      g_value_set_uint (value, settings.payload);
+      break;
+    case PROP_ENCODING:
+      g_value_set_string (value, nullable (settings.encoding));
+      break;
+    case PROP_PTIME:
+      g_value_set_uint (value, settings.ptime_ms);
+      break;
+    case PROP_LOCAL_PORT:
+      g_value_set_uint (value, state.local_port);
+      break;
+    case PROP_SENT_MS:
+      g_value_set_uint64 (value, bytes_to_ms (state.counters.audio_bytes));
+      break;
+    case PROP_SEGMENT_SENT_MS:
+      g_value_set_uint64 (value,
+          bytes_to_ms (state.counters.segment_audio_bytes));
+      break;
+    case PROP_STATS:{
+      const Counters & c = state.counters;
+      std::string destination;
+      if (!state.dest_host.empty ())
+        destination = (state.dest_host.find (':') != std::string::npos ?
+            "[" + state.dest_host + "]" : state.dest_host) + ":" +
+            std::to_string (state.dest_port);
+      g_value_take_boxed (value,
+          gst_structure_new ("application/x-siprtpsink-stats",
+              "call-id", G_TYPE_STRING, state.call_id.c_str (),
+              "local-port", G_TYPE_UINT, (guint) state.local_port,
+              "packets-sent", G_TYPE_UINT64, c.packets,
+              "bytes-sent", G_TYPE_UINT64, c.bytes,
+              "silence-packets", G_TYPE_UINT64, c.silence_packets,
+              "audio-ms-sent", G_TYPE_UINT64, bytes_to_ms (c.audio_bytes),
+              "audio-ms-discarded", G_TYPE_UINT64,
+              bytes_to_ms (c.discarded_audio_bytes),
+              "last-seq", G_TYPE_INT, c.last_seq,
+              "last-rtptime", G_TYPE_UINT, c.last_rtptime,
+              "ssrc", G_TYPE_UINT, c.ssrc,
+              "sending", G_TYPE_BOOLEAN, state.send,
+              "destination", G_TYPE_STRING, destination.c_str (), nullptr));
+      break;
+    }
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static GstCaps *
+codec_caps (G711 codec)
+{
+  return gst_caps_new_simple (voxbridge::g711_caps_name (codec),
+      "rate", G_TYPE_INT, 8000, "channels", G_TYPE_INT, 1, nullptr);
+}
+
+/* ---- the upstream side ---- */
+
+static GstFlowReturn
+gst_sip_rtp_sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
+{
+  GstSipRtpSink *self = GST_SIP_RTP_SINK (parent);
+  State & state = self->priv->state;
+  std::unique_lock<std::mutex> lock (self->priv->lock);
+
+  const guint64 max_bytes = MAX_QUEUED_MS * 8;
+  state.space.wait (lock, [&state, max_bytes] {
+        return state.flushing || state.eos ||
+            gst_adapter_available (state.queue.adapter) < max_bytes;
+      });
+  if (state.flushing) {
+    gst_buffer_unref (buffer);
+    return GST_FLOW_FLUSHING;
+  }
+  if (state.eos) {
+    gst_buffer_unref (buffer);
+    return GST_FLOW_EOS;
+  }
+  if (!state.caps_ok) {
+    gst_buffer_unref (buffer);
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+  state.queue.enqueued += gst_buffer_get_size (buffer);
+  gst_adapter_push (state.queue.adapter, buffer);
+  return GST_FLOW_OK;
+}
+
+/* Upstream begins a new stretch of audio (a response of the model). */
+static void
+mark_segment_start_locked (State & state)
+{
+  auto & starts = state.queue.segment_starts;
+  if (starts.empty () || starts.back () != state.queue.enqueued)
+    starts.push_back (state.queue.enqueued);
+}
+
+static bool
+accept_caps_locked (GstSipRtpSink * self, GstCaps * caps)
+{
+  GstCaps *ours = codec_caps (self->priv->state.codec);
+  bool ok = gst_caps_can_intersect (caps, ours);
+  gst_caps_unref (ours);
+  return ok;
+}
+
+static gboolean
+gst_sip_rtp_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstSipRtpSink *self = GST_SIP_RTP_SINK (parent);
+  State & state = self->priv->state;
+  gboolean ret = TRUE;
+  GstMessage *message = nullptr;
+
+  /* Nothing goes on downstream: the pacer owns the outgoing stream. */
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_CAPS:{
+      GstCaps *caps;
+      gst_event_parse_caps (event, &caps);
+      std::lock_guard<std::mutex> guard (self->priv->lock);
+      state.caps_ok = accept_caps_locked (self, caps);
+      if (!state.caps_ok)
+        GST_WARNING_OBJECT (self, "refusing %" GST_PTR_FORMAT
+            ", the call uses %s", caps,
+            voxbridge::g711_caps_name (state.codec));
+      ret = state.caps_ok;
+      break;
+    }
+    case GST_EVENT_FLUSH_START:{
+      std::lock_guard<std::mutex> guard (self->priv->lock);
+      guint64 dropped = gst_adapter_available (state.queue.adapter);
+      gst_adapter_clear (state.queue.adapter);
+      state.queue.dequeued = state.queue.enqueued;
+      state.queue.segment_starts.clear ();
+      state.queue.partial_ticks = 0;
+      state.flushing = true;
+      state.space.notify_all ();
+      message = gst_message_new_element (GST_OBJECT (self),
+          gst_structure_new ("siprtp-flushed",
+              "segment-sent-ms", G_TYPE_UINT64,
+              bytes_to_ms (state.counters.segment_audio_bytes),
+              "dropped-ms", G_TYPE_UINT64, bytes_to_ms (dropped),
+              "call-id", G_TYPE_STRING, state.call_id.c_str (), nullptr));
+      break;
+    }
+    case GST_EVENT_FLUSH_STOP:{
+      std::lock_guard<std::mutex> guard (self->priv->lock);
+      state.flushing = false;
+      state.eos = false;
+      mark_segment_start_locked (state);
+      break;
+    }
+    case GST_EVENT_SEGMENT:{
+      std::lock_guard<std::mutex> guard (self->priv->lock);
+      mark_segment_start_locked (state);
+      break;
+    }
+    case GST_EVENT_STREAM_START:{
+      std::lock_guard<std::mutex> guard (self->priv->lock);
+      state.eos = false;
+      break;
+    }
+    case GST_EVENT_EOS:{
+      /* The pacer sends what is queued, then passes EOS on. */
+      std::lock_guard<std::mutex> guard (self->priv->lock);
+      state.eos = true;
+      state.space.notify_all ();
+      break;
+    }
+    default:
+      /* GAP and the rest: the pacer fills time with silence anyway. */
+      break;
+  }
+  gst_event_unref (event);
+  if (message)
+    gst_element_post_message (GST_ELEMENT (self), message);
+  return ret;
+}
+
+static gboolean
+gst_sip_rtp_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  GstSipRtpSink *self = GST_SIP_RTP_SINK (parent);
+
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_CAPS:{
+      GstCaps *caps;
+      {
+        std::lock_guard<std::mutex> guard (self->priv->lock);
+        caps = self->priv->state.binding ?
+            codec_caps (self->priv->state.codec) :
+            gst_pad_get_pad_template_caps (pad);
+      }
+      GstCaps *filter;
+      gst_query_parse_caps (query, &filter);
+      if (filter) {
+        GstCaps *intersection = gst_caps_intersect_full (filter, caps,
+            GST_CAPS_INTERSECT_FIRST);
+        gst_caps_unref (caps);
+        caps = intersection;
+      }
+      gst_query_set_caps_result (query, caps);
+      gst_caps_unref (caps);
+      return TRUE;
+    }
+    case GST_QUERY_ACCEPT_CAPS:{
+      GstCaps *caps;
+      gst_query_parse_accept_caps (query, &caps);
+      std::lock_guard<std::mutex> guard (self->priv->lock);
+      bool ok;
+      if (self->priv->state.binding) {
+        ok = accept_caps_locked (self, caps);
+      } else {
+        GstCaps *templ = gst_pad_get_pad_template_caps (pad);
+        ok = gst_caps_can_intersect (caps, templ);
+        gst_caps_unref (templ);
+      }
+      gst_query_set_accept_caps_result (query, ok);
+      return TRUE;
+    }
+    default:
+      return gst_pad_query_default (pad, parent, query);
+  }
+}
+
+/* ---- the pacer ---- */
+
+static gboolean
+pace_pad_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  auto *self = static_cast<GstSipRtpSink *> (
+      g_object_get_data (G_OBJECT (pad), "siprtpsink"));
+  if (GST_QUERY_TYPE (query) != GST_QUERY_CAPS || self == nullptr)
+    return FALSE;
+  GstCaps *caps;
+  {
+    std::lock_guard<std::mutex> guard (self->priv->lock);
+    caps = codec_caps (self->priv->state.codec);
+  }
+  gst_query_set_caps_result (query, caps);
+  gst_caps_unref (caps);
+  return TRUE;
+}
+
+/* Picks up parameters the call's listener delivered. Called with the lock. */
+static void
+apply_params_locked (GstSipRtpSink * self)
+{
+  State & state = self->priv->state;
+  if (!state.binding || state.binding->generation () == state.params_generation)
+    return;
+  state.params_generation = state.binding->generation ();
+  RtpMediaParams params = state.binding->params ();
+
+  G711 codec;
+  GError *error = nullptr;
+  if (!voxbridge::g711_from_params (params, &codec, &error)) {
+    GST_ELEMENT_WARNING (self, STREAM, CODEC_NOT_FOUND,
+        ("The call switched to a codec siprtpsink cannot send"),
+        ("%s", error->message));
+    g_clear_error (&error);
+  } else if (codec != state.codec) {
+    /* The payloader and upstream's caps are fixed for the call. */
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("The call switched codec mid-call; still sending %s",
+            voxbridge::g711_caps_name (state.codec)), (nullptr));
+  } else if (self->payloader) {
+    g_object_set (self->payloader, "pt", (guint) params.payload_type,
+        nullptr);
+  }
+  state.send = params.send;
+  state.params = params;
+  GST_INFO_OBJECT (self, "sending %s to %s:%u", state.send ? "on" : "off",
+      params.remote_address.c_str (), params.remote_port);
+}
+
+/* Where RTP goes now: the latched source of the caller's RTP, else the SDP
+ * address. Empty host: nowhere known yet. */
+static void
+current_destination_locked (GstSipRtpSink * self, std::string * host,
+    guint16 * port)
+{
+  State & state = self->priv->state;
+  host->clear ();
+  *port = 0;
+  GSocketAddress *latched = state.binding->call ().latched_address ();
+  if (latched && G_IS_INET_SOCKET_ADDRESS (latched)) {
+    auto *inet = G_INET_SOCKET_ADDRESS (latched);
+    gchar *s =
+        g_inet_address_to_string (g_inet_socket_address_get_address (inet));
+    *host = s;
+    *port = g_inet_socket_address_get_port (inet);
+    g_free (s);
+  } else if (!state.params.remote_address.empty () &&
+      state.params.remote_port != 0 &&
+      state.params.remote_address != "0.0.0.0") {
+    *host = state.params.remote_address;
+    *port = state.params.remote_port;
+  }
+  g_clear_object (&latched);
+}
+
+/* Takes the audio of one packet slot, filling with silence what upstream
+ * has not delivered. Returns the number of upstream bytes in it. */
+static guint
+take_frame_locked (State & state, guint8 * out)
+{
+  AudioQueue & queue = state.queue;
+  const guint frame = state.frame_bytes;
+  guint available = static_cast<guint> (gst_adapter_available (queue.adapter));
+  guint take = 0;
+  if (available >= frame) {
+    take = frame;
+  } else if (available > 0 && (queue.partial_ticks > 0 || state.eos)) {
+    /* A tail upstream is not completing: send it rather than hold it. */
+    take = available;
+  } else if (available > 0) {
+    queue.partial_ticks++;
+  }
+  if (take > 0) {
+    gst_adapter_copy (queue.adapter, out, 0, take);
+    gst_adapter_flush (queue.adapter, take);
+    queue.partial_ticks = 0;
+  }
+  memset (out + take, voxbridge::g711_silence_byte (state.codec),
+      frame - take);
+  return take;
+}
+
+/* Accounts @taken bytes leaving the queue, @sent whether they went out. */
+static void
+account_locked (State & state, guint taken, bool sent)
+{
+  AudioQueue & queue = state.queue;
+  Counters & counters = state.counters;
+  const guint64 end = queue.dequeued + taken;
+  bool new_segment = false;
+  guint64 in_segment = taken;
+  while (!queue.segment_starts.empty () && queue.segment_starts.front () <= end) {
+    in_segment = end - queue.segment_starts.front ();
+    queue.segment_starts.pop_front ();
+    new_segment = true;
+  }
+  queue.dequeued = end;
+  if (new_segment)
+    counters.segment_audio_bytes = 0;
+  if (sent) {
+    counters.audio_bytes += taken;
+    counters.segment_audio_bytes += in_segment;
+  } else {
+    counters.discarded_audio_bytes += taken;
+  }
+}
+
+static void
+update_udpsink_destination (GstSipRtpSink * self, const std::string & host,
+    guint16 port)
+{
+  if (host.empty ()) {
+    g_signal_emit_by_name (self->udpsink, "clear");
+    GST_INFO_OBJECT (self, "no destination");
+  } else {
+    g_object_set (self->udpsink, "host", host.c_str (), "port", (gint) port,
+        nullptr);
+    GST_INFO_OBJECT (self, "sending to %s port %u", host.c_str (), port);
+  }
+}
+
+static void
+push_stream_start (GstSipRtpSink * self, G711 codec)
+{
+  gchar *stream_id = gst_pad_create_stream_id (self->pace_pad,
+      GST_ELEMENT (self), "pacer");
+  GstEvent *start = gst_event_new_stream_start (stream_id);
+  gst_event_set_group_id (start, gst_util_group_id_next ());
+  g_free (stream_id);
+  gst_pad_push_event (self->pace_pad, start);
+
+  GstCaps *caps = codec_caps (codec);
+  gst_pad_push_event (self->pace_pad, gst_event_new_caps (caps));
+  gst_caps_unref (caps);
+
+  GstSegment segment;
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  gst_pad_push_event (self->pace_pad, gst_event_new_segment (&segment));
+}
+
+static void
+pace_loop (gpointer user_data)
+{
+  GstSipRtpSink *self = GST_SIP_RTP_SINK (user_data);
+  State & state = self->priv->state;
+
+  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
+  if (clock == nullptr)
+    clock = gst_system_clock_obtain ();
+  GstClockTime base_time = gst_element_get_base_time (GST_ELEMENT (self));
+
+  std::unique_lock<std::mutex> lock (self->priv->lock);
+  if (!state.running) {
+    lock.unlock ();
+    gst_object_unref (clock);
+    gst_task_pause (state.task);
+    return;
+  }
+  GstClockID id = gst_clock_new_single_shot_id (clock,
+      base_time + state.next_tick);
+  state.clock_id = id;
+  lock.unlock ();
+
+  GstClockReturn clock_ret = gst_clock_id_wait (id, nullptr);
+
+  lock.lock ();
+  state.clock_id = nullptr;
+  gst_clock_id_unref (id);
+  if (clock_ret == GST_CLOCK_UNSCHEDULED || !state.running) {
+    lock.unlock ();
+    gst_object_unref (clock);
+    gst_task_pause (state.task);
+    return;
+  }
+
+  const GstClockTime ptime = state.ptime_ms * GST_MSECOND;
+  GstClockTime now = gst_clock_get_time (clock);
+  gst_object_unref (clock);
+  if (now > base_time + state.next_tick + MAX_LATENESS) {
+    guint64 behind = (now - base_time - state.next_tick) / ptime;
+    GST_WARNING_OBJECT (self, "pacer %" G_GUINT64_FORMAT " packets late, "
+        "skipping ahead", behind);
+    state.next_tick += behind * ptime;
+    state.frames_out += behind;
+  }
+
+  apply_params_locked (self);
+  std::string host;
+  guint16 port;
+  current_destination_locked (self, &host, &port);
+  bool new_destination = host != state.dest_host || port != state.dest_port;
+  state.dest_host = host;
+  state.dest_port = port;
+  const bool deliver = state.send && !host.empty ();
+
+  GstBuffer *frame = gst_buffer_new_allocate (nullptr, state.frame_bytes,
+      nullptr);
+  GstMapInfo map;
+  gst_buffer_map (frame, &map, GST_MAP_WRITE);
+  guint taken = take_frame_locked (state, map.data);
+  gst_buffer_unmap (frame, &map);
+  account_locked (state, taken, deliver);
+  state.space.notify_all ();
+  if (deliver && taken == 0)
+    state.counters.silence_packets++;
+
+  GST_BUFFER_PTS (frame) = state.frames_out * ptime;
+  GST_BUFFER_DURATION (frame) = ptime;
+  GST_BUFFER_OFFSET (frame) = state.frames_out * state.frame_bytes;
+  state.frames_out++;
+  state.next_tick += ptime;
+  const bool first = !state.stream_started;
+  state.stream_started = true;
+  const bool finish = state.eos &&
+      gst_adapter_available (state.queue.adapter) == 0;
+  if (finish)
+    state.running = false;
+  const G711 codec = state.codec;
+  lock.unlock ();
+
+  if (new_destination)
+    update_udpsink_destination (self, host, port);
+  if (first) {
+    push_stream_start (self, codec);
+    GST_BUFFER_FLAG_SET (frame, GST_BUFFER_FLAG_DISCONT);
+  }
+
+  GstFlowReturn flow = GST_FLOW_OK;
+  if (deliver)
+    flow = gst_pad_push (self->pace_pad, frame);
+  else
+    gst_buffer_unref (frame);
+
+  if (flow != GST_FLOW_OK) {
+    lock.lock ();
+    state.running = false;
+    lock.unlock ();
+    if (flow != GST_FLOW_FLUSHING)
+      GST_ELEMENT_FLOW_ERROR (self, flow);
+    gst_task_pause (state.task);
+    return;
+  }
+  if (finish) {
+    GST_INFO_OBJECT (self, "upstream ended and everything is sent");
+    gst_pad_push_event (self->pace_pad, gst_event_new_eos ());
+    gst_task_pause (state.task);
+  }
+}
+
+/* udpsink's streaming thread: what actually goes on the wire. */
+static GstPadProbeReturn
+on_rtp_sent (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstSipRtpSink *self = GST_SIP_RTP_SINK (user_data);
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  if (!gst_rtp_buffer_map (buffer, GST_MAP_READ, &rtp))
+    return GST_PAD_PROBE_OK;
+  std::lock_guard<std::mutex> guard (self->priv->lock);
+  Counters & counters = self->priv->state.counters;
+  counters.packets++;
+  counters.bytes += gst_buffer_get_size (buffer);
+  counters.last_seq = gst_rtp_buffer_get_seq (&rtp);
+  counters.last_rtptime = gst_rtp_buffer_get_timestamp (&rtp);
+  counters.ssrc = gst_rtp_buffer_get_ssrc (&rtp);
+  gst_rtp_buffer_unmap (&rtp);
+  return GST_PAD_PROBE_OK;
+}
+
+/* ---- states ---- */
+
+static bool
+bind_call (GstSipRtpSink * self)
+{
+  Settings settings;
+  {
+    std::lock_guard<std::mutex> guard (self->priv->lock);
+    settings = self->priv->settings;
+  }
+
+  GError *error = nullptr;
+  std::unique_ptr<CallBinding> binding;
+  if (!settings.call_id.empty ()) {
+    binding = CallBinding::bind_call (settings.call_id, &error);
+  } else {
+    ExplicitRtpSettings wanted;
+    wanted.address = settings.address;
+    wanted.port = settings.port;
+    wanted.remote = settings.remote;
+    if (settings.payload_set)
+      wanted.payload_type = settings.payload;
+    wanted.encoding = settings.encoding;
+    if (settings.ptime_set)
+      wanted.ptime_ms = settings.ptime_ms;
+    binding = CallBinding::bind_explicit (wanted, &error);
+  }
+  if (!binding) {
+    if (!settings.call_id.empty ())
+      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+          ("No call '%s' to send RTP to", settings.call_id.c_str ()),
+          ("%s", error->message));
+    else
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
+          ("Could not open UDP port %u on %s", settings.port,
+              settings.address.c_str ()), ("%s", error->message));
+    g_clear_error (&error);
+    return false;
+  }
+
+  RtpMediaParams params = binding->params ();
+  G711 codec;
+  if (!voxbridge::g711_from_params (params, &codec, &error)) {
+    GST_ELEMENT_ERROR (self, STREAM, CODEC_NOT_FOUND,
+        ("Call '%s' does not use G.711", binding->call_id ().c_str ()),
+        ("%s", error->message));
+    g_clear_error (&error);
+    return false;
+  }
+  guint ptime_ms = CLAMP (params.ptime_ms, 10u, 200u);
+
+  const char *factory = codec == G711::PCMU ? "rtppcmupay" : "rtppcmapay";
+  self->payloader = gst_element_factory_make (factory, "payloader");
+  if (self->payloader == nullptr || self->udpsink == nullptr) {
+    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
+        ("%s or udpsink is missing", factory), (nullptr));
+    g_clear_pointer (&self->payloader, gst_object_unref);
+    return false;
+  }
+  g_object_set (self->payloader, "pt", (guint) params.payload_type,
+      "min-ptime", (gint64) (ptime_ms * GST_MSECOND),
+      "max-ptime", (gint64) (ptime_ms * GST_MSECOND), nullptr);
+  gst_bin_add (GST_BIN (self), self->payloader);
+  gst_element_link (self->payloader, self->udpsink);
+  GstPad *pay_sink = gst_element_get_static_pad (self->payloader, "sink");
+  gst_pad_link (self->pace_pad, pay_sink);
+  gst_object_unref (pay_sink);
+
+  g_object_set (self->udpsink, "socket", binding->call ().socket (), nullptr);
+
+  std::lock_guard<std::mutex> guard (self->priv->lock);
+  State & state = self->priv->state;
+  state.call_id = binding->call_id ();
+  state.local_port = binding->call ().local_port ();
+  state.codec = codec;
+  state.ptime_ms = ptime_ms;
+  state.frame_bytes = ptime_ms * 8;
+  state.params = params;
+  state.send = params.send;
+  state.params_generation = binding->generation ();
+  state.binding = std::move (binding);
+  GST_INFO_OBJECT (self, "bound to call %s, sending %s from port %u every "
+      "%u ms", state.call_id.c_str (), voxbridge::g711_caps_name (codec),
+      state.local_port, ptime_ms);
+  return true;
+}
+
+static void
+unbind_call (GstSipRtpSink * self)
+{
+  if (self->payloader) {
+    GstPad *pay_sink = gst_element_get_static_pad (self->payloader, "sink");
+    gst_pad_unlink (self->pace_pad, pay_sink);
+    gst_object_unref (pay_sink);
+    gst_element_set_state (self->payloader, GST_STATE_NULL);
+    gst_bin_remove (GST_BIN (self), self->payloader);
+    self->payloader = nullptr;
+  }
+  if (self->udpsink)
+    g_object_set (self->udpsink, "socket", nullptr, nullptr);
+  std::lock_guard<std::mutex> guard (self->priv->lock);
+  self->priv->state.binding.reset ();
+}
+
+static void
+reset_stream_locked (State & state)
+{
+  gst_adapter_clear (state.queue.adapter);
+  state.queue = AudioQueue { state.queue.adapter };
+  state.flushing = false;
+  state.eos = false;
+  state.caps_ok = false;
+  state.stream_started = false;
+  state.frames_out = 0;
+  state.next_tick = 0;
+  state.dest_host.clear ();
+  state.dest_port = 0;
+  state.counters = Counters ();
+}
+
+static void
+start_pacer (GstSipRtpSink * self)
+{
+  State & state = self->priv->state;
+  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
+  {
+    std::lock_guard<std::mutex> guard (self->priv->lock);
+    GstClockTime now = clock ? gst_clock_get_time (clock) : 0;
+    GstClockTime base_time = gst_element_get_base_time (GST_ELEMENT (self));
+    /* The first packet goes out at once, then one every ptime. */
+    state.next_tick = now > base_time ? now - base_time : 0;
+    state.running = true;
+  }
+  if (clock)
+    gst_object_unref (clock);
+  gst_task_start (state.task);
+}
+
+static void
+stop_pacer (GstSipRtpSink * self, bool flush)
+{
+  State & state = self->priv->state;
+  {
+    std::lock_guard<std::mutex> guard (self->priv->lock);
+    state.running = false;
+    if (flush) {
+      state.flushing = true;
+      state.space.notify_all ();
+    }
+    if (state.clock_id)
+      gst_clock_id_unschedule (state.clock_id);
+  }
+  if (flush) {
+    gst_task_stop (state.task);
+    gst_task_join (state.task);
+  } else {
+    gst_task_pause (state.task);
+  }
+}
+
+static GstStateChangeReturn
+gst_sip_rtp_sink_change_state (GstElement * element,
+    GstStateChange transition)
+{
+  GstSipRtpSink *self = GST_SIP_RTP_SINK (element);
+
+  switch (transition) {
+    case GST_STATE_CHANGE_NULL_TO_READY:
+      if (!bind_call (self)) {
+        unbind_call (self);
+        return GST_STATE_CHANGE_FAILURE;
+      }
+      break;
+    case GST_STATE_CHANGE_READY_TO_PAUSED:{
+      {
+        std::lock_guard<std::mutex> guard (self->priv->lock);
+        reset_stream_locked (self->priv->state);
+      }
+      gst_pad_set_active (self->pace_pad, TRUE);
+      break;
+    }
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      stop_pacer (self, false);
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      stop_pacer (self, true);
+      break;
+    default:
+      break;
+  }
+
+  GstStateChangeReturn ret =
+      GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE) {
+    if (transition == GST_STATE_CHANGE_NULL_TO_READY)
+      unbind_call (self);
+    return ret;
+  }
+
+  switch (transition) {
+    case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
+      start_pacer (self);
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      gst_pad_set_active (self->pace_pad, FALSE);
+      break;
+    case GST_STATE_CHANGE_READY_TO_NULL:
+      unbind_call (self);
+      break;
+    default:
+      break;
+  }
+  return ret;
+}
