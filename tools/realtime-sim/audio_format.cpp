@@ -116,7 +116,8 @@ Resampler::process (const int16_t *samples, size_t n_samples)
 std::vector<int16_t>
 Resampler::drain ()
 {
-  std::vector<int16_t> silence (impl_->latency, 0);
+  /* A few frames beyond the delay, so rounding never leaves a sample behind. */
+  std::vector<int16_t> silence (impl_->latency + 16, 0);
   return process (silence.data (), silence.size ());
 }
 
@@ -132,8 +133,7 @@ resample_all (const std::vector<int16_t> &samples, int in_rate, int out_rate)
   /* Draining pushes a little more than the delay; keep the exact length. */
   size_t expected = static_cast<size_t> (
       static_cast<int64_t> (samples.size ()) * out_rate / in_rate);
-  if (out.size () > expected)
-    out.resize (expected);
+  out.resize (expected, 0);
   return out;
 }
 

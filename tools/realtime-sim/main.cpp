@@ -54,6 +54,7 @@ main (int argc, char **argv)
       g_main_loop_run (loop);
       g_printerr ("voxbridge-realtime-sim: shutting down (%zu open sessions)\n",
           server.session_count ());
+      server.shutdown (2000);
     }
   }
   g_main_loop_unref (loop);

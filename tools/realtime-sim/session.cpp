@@ -59,6 +59,14 @@ Session::~Session ()
 }
 
 void
+Session::close ()
+{
+  if (soup_websocket_connection_get_state (connection_) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close (connection_, SOUP_WEBSOCKET_CLOSE_GOING_AWAY,
+        "server shutting down");
+}
+
+void
 Session::on_closed (SoupWebsocketConnection *conn, gpointer user_data)
 {
   auto *self = static_cast<Session *> (user_data);

@@ -58,6 +58,8 @@ class Session {
 
   const std::string &id () const { return config_.id; }
   const SessionStats &stats () const { return stats_; }
+  /* Starts a normal close (server shutdown); "closed" follows. */
+  void close ();
 
  private:
   /* What a response is made of. */

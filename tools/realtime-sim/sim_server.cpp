@@ -15,7 +15,9 @@ SimServer::~SimServer ()
     g_signal_handlers_disconnect_by_data (server_, this);
     soup_server_disconnect (server_);
   }
-  /* Sessions close their WebSockets in their destructors. */
+  /* Sessions still here (shutdown timed out) close their WebSockets. */
+  for (auto &[key, session] : sessions_)
+    log_session (key);
   sessions_.clear ();
   if (server_)
     g_object_unref (server_);
@@ -138,11 +140,39 @@ SimServer::on_websocket (SoupServer *server, SoupServerMessage *msg, const char 
 }
 
 void
+SimServer::shutdown (int timeout_ms)
+{
+  if (!server_)
+    return;
+  soup_server_disconnect (server_);
+  for (auto &[key, session] : sessions_)
+    session->close ();
+  bool timed_out = false;
+  guint timer = g_timeout_add (static_cast<guint> (timeout_ms),
+      [] (gpointer data) -> gboolean {
+        *static_cast<bool *> (data) = true;
+        return G_SOURCE_REMOVE;
+      },
+      &timed_out);
+  while (!sessions_.empty () && !timed_out)
+    g_main_context_iteration (env_.context, TRUE);
+  if (!timed_out)
+    g_source_remove (timer);
+}
+
+void
 SimServer::remove_session (Session *session)
 {
   auto it = sessions_.find (session);
   if (it == sessions_.end ())
     return;
+  log_session (session);
+  sessions_.erase (it);
+}
+
+void
+SimServer::log_session (Session *session)
+{
   const SessionStats &s = session->stats ();
   g_printerr ("session %s closed: appends=%" G_GUINT64_FORMAT " bytes_in=%" G_GUINT64_FORMAT
               " deltas_out=%" G_GUINT64_FORMAT " responses=%" G_GUINT64_FORMAT
@@ -150,7 +180,6 @@ SimServer::remove_session (Session *session)
               " errors=%" G_GUINT64_FORMAT "\n",
       session->id ().c_str (), s.appends, s.bytes_in, s.deltas_out, s.responses, s.cancels,
       s.truncates, s.errors);
-  sessions_.erase (it);
 }
 
 }  // namespace voxbridge::sim

@@ -25,6 +25,9 @@ class SimServer {
 
   /* Binds and listens; on success the URL clients use ("ws://host:port"). */
   bool start (std::string *url, std::string *error);
+  /* Stops listening, closes every WebSocket and runs the main context until
+   * they are closed (or @timeout_ms passed), so each session gets logged. */
+  void shutdown (int timeout_ms);
   size_t session_count () const { return sessions_.size (); }
 
  private:
@@ -32,6 +35,7 @@ class SimServer {
   static void on_websocket (SoupServer *server, SoupServerMessage *msg, const char *path,
       SoupWebsocketConnection *connection, gpointer user_data);
   void remove_session (Session *session);
+  static void log_session (Session *session);
 
   const SimOptions &options_;
   SessionEnv env_;
