@@ -2,6 +2,7 @@
 #include "realtime_session.h"
 
 #include <map>
+#include <vector>
 
 #include "io_thread.h"
 
@@ -232,17 +233,25 @@ Session::schedule_flush ()
 void
 Session::end_of_input ()
 {
-  bool manual_turns;
+  TurnDetection turn;
+  AudioFormat format;
   {
     std::lock_guard<std::mutex> guard (lock_);
-    manual_turns = settings_.options.turn_detection.type == TurnDetectionType::kNone;
+    turn = settings_.options.turn_detection;
+    format = settings_.options.input_format;
   }
-  /* With server VAD a finished turn is already committed; only speech still
-   * open at the end of the input needs an explicit commit. */
-  if (manual_turns || speech_active_) {
+  if (turn.type == TurnDetectionType::kNone) {
     queue_control (encode_input_audio_commit (next_event_id ()));
     queue_control (encode_response_create (next_event_id ()));
+    return;
   }
+  /* With VAD the server ends turns itself: give it the silence a caller who
+   * stopped talking would have produced, so a turn still open at the end of
+   * the input is answered like any other. */
+  guint ms = (turn.type == TurnDetectionType::kServerVad ? turn.silence_duration_ms : 1000) + 200;
+  std::vector<guint8> silence (ms * audio_format_bytes_per_ms (format),
+      audio_format_silence_byte (format));
+  send_audio (encode_input_audio_append (silence.data (), silence.size ()), ms);
 }
 
 void
@@ -582,13 +591,11 @@ Session::handle_event (ServerEvent & ev)
       }
       break;
     case ServerEventType::kSpeechStarted:
-      speech_active_ = true;
       post (gst_structure_new ("realtime-speech-started", "item-id", G_TYPE_STRING,
               ev.item_id.c_str (), "audio-start-ms", G_TYPE_UINT64, ev.audio_start_ms, NULL));
       barge_in ();
       break;
     case ServerEventType::kSpeechStopped:
-      speech_active_ = false;
       post (gst_structure_new ("realtime-speech-stopped", "item-id", G_TYPE_STRING,
               ev.item_id.c_str (), "audio-end-ms", G_TYPE_UINT64, ev.audio_end_ms, NULL));
       break;

@@ -52,7 +52,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void set_input_format (AudioFormat format);
   /* Queues one encoded input_audio_buffer.append of @audio_ms of audio. */
   void send_audio (std::string message, guint audio_ms);
-  /* The input ended: commit what the server has not turned into a turn yet. */
+  /* The input ended: make sure its last turn is answered. */
   void end_of_input ();
   void send_function_output (const std::string & call_id, const std::string & output);
   void send_text (const std::string & text);
@@ -115,7 +115,6 @@ class Session : public std::enable_shared_from_this<Session> {
 
   std::atomic<bool> open_ {false};
   std::atomic<bool> failed_ {false};
-  std::atomic<bool> speech_active_ {false};
   std::atomic<guint64> responses_done_ {0};
   PlayoutQueue playout_;
   guint output_bytes_per_ms_ = 48;
