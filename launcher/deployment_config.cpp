@@ -148,16 +148,21 @@ class ConfigReader {
     return g_key_file_has_key (keyfile_, group.c_str (), key, nullptr);
   }
 
-  /* Unescaped string value, or nullopt when the key is absent or invalid. */
-  std::optional<std::string> string (const std::string & group, const char *key)
+  /* String value, or nullopt when the key is absent or invalid. GKeyFile
+   * escapes (\n, \\, ...) are decoded unless @raw (for regular expressions,
+   * whose backslashes are their own). */
+  std::optional<std::string> string (const std::string & group, const char *key,
+      bool raw = false)
   {
     if (!has (group, key))
       return std::nullopt;
     GError *err = nullptr;
-    gchar *value = g_key_file_get_string (keyfile_, group.c_str (), key, &err);
-    if (!value) {
+    gchar *value = raw ? g_key_file_get_value (keyfile_, group.c_str (), key, &err)
+        : g_key_file_get_string (keyfile_, group.c_str (), key, &err);
+    if (err) {   /* also set, with a value, for an invalid escape */
       error (group, key, err->message);
       g_clear_error (&err);
+      g_free (value);
       return std::nullopt;
     }
     std::string out = trimmed (value);
@@ -299,7 +304,7 @@ parse_sip_listen (const std::string & text, std::string & error)
   }
   SipListenAddress address;
   const std::string scheme = g_uri_get_scheme (uri);
-  const char *host = g_uri_get_host (uri);
+  const std::string host = g_uri_get_host (uri) ? g_uri_get_host (uri) : "";
   const gint port = g_uri_get_port (uri);
   const bool has_path = g_uri_get_path (uri) && *g_uri_get_path (uri);
   const bool has_extra = has_path || g_uri_get_query (uri) || g_uri_get_userinfo (uri);
@@ -315,7 +320,7 @@ parse_sip_listen (const std::string & text, std::string & error)
     error = "'" + text + "': transport must be udp, tcp or tls, not '" + scheme + "'";
     return std::nullopt;
   }
-  if (!host || !*host || has_extra) {
+  if (host.empty () || has_extra) {
     error = "'" + text + "' is not transport://host:port";
     return std::nullopt;
   }
@@ -535,7 +540,7 @@ std::optional<MatchRule>
 read_rule (ConfigReader & reader, const std::string & g, const std::string & key,
     std::string header, MatchRule::Kind kind)
 {
-  auto pattern = reader.string (g, key.c_str ());
+  auto pattern = reader.string (g, key.c_str (), kind == MatchRule::Kind::Regex);
   if (!pattern)
     return std::nullopt;
   if (pattern->empty ()) {

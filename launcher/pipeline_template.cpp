@@ -1,12 +1,17 @@
 /* Rendering of pipeline description templates.
  *
- * How gst-launch reads a property value (gst/parse/grammar.y, 1.22): the
- * lexer takes a double-quoted string as one token, in which a quote preceded
- * by a backslash does not end the string; the outer quotes are removed and
- * every backslash escapes the next character. So a value is written as
- * "..." with each \ and " escaped. The one value that cannot be written is
- * one that ends in a backslash: its closing quote would read as escaped and
- * the token would run on into the text that follows, so it is refused. */
+ * How gst-launch reads a property value (gst/parse, 1.22): the lexer takes a
+ * double-quoted string as one token, in which a quote preceded by a
+ * backslash does not end the string; the outer quotes are removed and every
+ * backslash escapes the next character; then a string property's value is
+ * deserialized, which turns "NULL" into no string and unwraps a value that
+ * starts and ends with a quote as a serialized GStreamer string.
+ *
+ * So a whole value is written as "..." with each \ and " escaped. A value
+ * the deserializer would misread (NULL, "...") or that ends in a backslash
+ * (its closing quote would read as escaped and the token would run on into
+ * the text that follows) is first wrapped as a serialized string, which the
+ * deserializer unwraps back to exactly the value. */
 
 #include "pipeline_template.h"
 
@@ -48,8 +53,9 @@ starts_whole_value (const std::string & line, size_t dollar)
   return i > 0 && line[i - 1] == '=';
 }
 
+/* "..." with \\ and " escaped by a backslash. */
 std::string
-quoted_value (const std::string & value)
+quoted (const std::string & value)
 {
   std::string out = "\"";
   for (char c : value) {
@@ -58,6 +64,19 @@ quoted_value (const std::string & value)
     out += c;
   }
   return out + "\"";
+}
+
+bool
+needs_string_wrapping (const std::string & value)
+{
+  return value == "NULL" || (!value.empty () && value.back () == '\\')
+      || (!value.empty () && value.front () == '"' && value.back () == '"');
+}
+
+std::string
+quoted_value (const std::string & value)
+{
+  return quoted (needs_string_wrapping (value) ? quoted (value) : value);
 }
 
 int
@@ -167,9 +186,6 @@ class Renderer {
     if (!g_utf8_validate (value.c_str (), value.size (), nullptr))
       return fail (line, at, "the value of ${" + name + "} is not valid UTF-8");
     if (whole_value) {
-      if (!value.empty () && value.back () == '\\')
-        return fail (line, at, "the value of ${" + name
-            + "} ends with a backslash, which gst-launch syntax cannot quote");
       for (char c : value) {
         if (c == '\n')
           rendered_.template_lines.push_back (line_no_);

@@ -4,8 +4,9 @@
  *
  * Values are inserted so that they can never change the structure of the
  * pipeline: a variable that is a whole property value (name=${var}) is
- * written as one quoted, escaped gst-launch string; anywhere else the value
- * may only hold characters that have no meaning in gst-launch syntax. */
+ * written as one quoted, escaped gst-launch string that a string property
+ * receives exactly; anywhere else the value may only hold characters that
+ * have no meaning in gst-launch or caps syntax. */
 
 #include <map>
 #include <optional>
