@@ -1009,15 +1009,20 @@ SipdCore::on_r_invite (Call &call, int status, const char *phrase,
       negotiation = read_answer (*answer, policy (nullptr));
       why = negotiation.error;
     }
-    set_state (call, CallState::kAnswered);
+    /* Answered from here on (apply_negotiation lets RTP flow), but tell the
+     * application only once the variables carry the negotiated media. */
+    call.state_ = CallState::kAnswered;
     if (!answer || negotiation.status != NegotiationStatus::kOk) {
       g_message ("sipd: call %s: unusable answer: %s", call.id ().c_str (),
           why.c_str ());
+      emit_state (call);
       note_end (call, EndedBy::kError, 488, why);
-      nua_bye (call.media_->nh, TAG_END ());
+      nua_bye (call.media_->nh, SIPTAG_REASON_STR (
+              "SIP;cause=488;text=\"no usable SDP answer\""), TAG_END ());
       return;
     }
     apply_negotiation (call, negotiation);
+    emit_state (call);
     g_message ("sipd: call %s: answered by remote (%s)", call.id ().c_str (),
         negotiation.codec.name.c_str ());
   } else if (status >= 300) {

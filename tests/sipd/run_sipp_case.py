@@ -59,8 +59,8 @@ CASES = {
     "no-sdp": {
         "daemon": ["--answer-delay-ms", "100"],
         "steps": [("invite_no_sdp.xml", [], False)],
-        "expect": [r"EVENT ended \S+ by=remote status=200"],
-        "dump": True,
+        "expect": [r"EVENT state \S+ confirmed codec=PCMA pt=8",
+                   r"EVENT ended \S+ by=remote status=200"],
     },
     "reinvite-hold": {
         "daemon": [],
@@ -91,6 +91,21 @@ CASES = {
         "daemon": ["--reject", "503"],
         "steps": [("reject_503.xml", [], False)],
         "expect": [r"EVENT ended \S+ by=local status=503"],
+    },
+    "shutdown-bye": {
+        "daemon": [],
+        "steps": [("callee_bye.xml", [], True),
+                  ("wait:EVENT state \\S+ confirmed", [], False),
+                  ("term", [], False)],
+        "expect": [r"EVENT ended \S+ by=local status=200 reason=shutdown"],
+    },
+    "dial-out": {
+        "daemon": ["--dial", "sip:service@127.0.0.1:{sipp_port}",
+                   "--dial-after-ms", "700", "--hangup-after-ms", "300"],
+        "steps": [("builtin:uas", [], False)],
+        "expect": [r"EVENT state \S+ ringing",
+                   r"EVENT state \S+ confirmed codec=PCMU pt=0",
+                   r"EVENT ended \S+ by=local status=200"],
     },
     "malformed": {
         "daemon": [],
@@ -153,7 +168,8 @@ def main():
     sipp_port = free_port()
     rtp_base = 32000 + (port % 1000) * 20
     argv = [daemon_exe, "--port", str(port), "--rtp-min", str(rtp_base),
-            "--rtp-max", str(rtp_base + 19)] + case["daemon"]
+            "--rtp-max", str(rtp_base + 19)] + [
+                a.replace("{sipp_port}", str(sipp_port)) for a in case["daemon"]]
     print("daemon:", " ".join(argv))
     daemon = Daemon(argv)
     failures = []
@@ -169,8 +185,14 @@ def main():
                     failures.append("daemon never printed " + scenario[5:])
                     return
                 continue
-            sipp = ["sipp", "127.0.0.1:%d" % port,
-                    "-sf", os.path.join(scenario_dir, scenario),
+            if scenario == "term":
+                daemon.proc.terminate()
+                continue
+            if scenario.startswith("builtin:"):
+                scenario_args = ["-sn", scenario[8:]]
+            else:
+                scenario_args = ["-sf", os.path.join(scenario_dir, scenario)]
+            sipp = ["sipp", "127.0.0.1:%d" % port] + scenario_args + [
                     "-m", "1", "-i", "127.0.0.1",
                     "-p", str(sipp_port + index if index else sipp_port),
                     "-timeout", "20s", "-timeout_error",

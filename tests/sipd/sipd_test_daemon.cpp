@@ -25,6 +25,7 @@ gint opt_answer_delay_ms = 0;
 gint opt_reject = 0;
 gint opt_hangup_after_ms = 0;
 gchar *opt_dial = nullptr;
+gint opt_dial_after_ms = 0;
 gchar *opt_transport = nullptr;
 
 GOptionEntry entries[] = {
@@ -39,6 +40,7 @@ GOptionEntry entries[] = {
   {"hangup-after-ms", 0, 0, G_OPTION_ARG_INT, &opt_hangup_after_ms,
     "hang up (BYE) this long after the call is confirmed", "MS"},
   {"dial", 0, 0, G_OPTION_ARG_STRING, &opt_dial, "place one call to this URI", "URI"},
+  {"dial-after-ms", 0, 0, G_OPTION_ARG_INT, &opt_dial_after_ms, "dial this long after start", "MS"},
   {nullptr}
 };
 
@@ -157,12 +159,18 @@ main (int argc, char **argv)
   say ("READY " + std::to_string (daemon.sipd->sip_port ()));
 
   if (opt_dial != nullptr) {
-    DialRequest request;
-    request.to = opt_dial;
-    request.from = "\"Voxbridge\" <sip:bot@127.0.0.1:" + std::to_string (opt_port) + ">";
-    request.headers = {{"X-Test", "dial"}};
-    CallPtr call = daemon.sipd->dial (request, &why);
-    say (call ? "EVENT dialing " + call->id () : "EVENT dial-failed " + why);
+    Sipd *sipd = daemon.sipd.get ();
+    after_ms (static_cast<guint> (opt_dial_after_ms), [sipd] () {
+      DialRequest request;
+      request.to = opt_dial;
+      request.from = "\"Voxbridge\" <sip:bot@127.0.0.1:" +
+          std::to_string (opt_port) + ">";
+      request.headers = {{"X-Test", "dial"},
+          {"User-to-User", "68656c6c6f;encoding=hex"}};
+      std::string error;
+      CallPtr call = sipd->dial (request, &error);
+      say (call ? "EVENT dialing " + call->id () : "EVENT dial-failed " + error);
+    });
   }
 
   auto on_signal = [] (gpointer data) -> gboolean {
