@@ -246,6 +246,71 @@ TEST (SimEcho, PcmRoundTrip) { check_echo_round_trip (nullptr, 4800); }
 
 TEST (SimEcho, PcmuRoundTrip) { check_echo_round_trip (R"({"type":"audio/pcmu"})", 160); }
 
+/* pcm in, pcmu out: the echo is transcoded (24 kHz S16 → 8 kHz μ-law). */
+TEST (SimEcho, TranscodesWhenFormatsDiffer)
+{
+  RealtimeSimProcess sim ({"--behaviour", "echo"});
+  ASSERT_TRUE (sim.started ()) << sim.log ();
+  auto client = open_session (sim);
+  client->send (R"({"type":"session.update","session":{"type":"realtime","audio":{"output":{"format":{"type":"audio/pcmu"}}}}})");
+  ASSERT_NE (client->wait_for ("session.updated"), nullptr);
+  send_in_chunks (*client, pcm_tone_then_silence (1000, 0), 4800);
+  ASSERT_NE (client->wait_for ("response.done"), nullptr);
+  std::vector<uint8_t> ulaw = client->audio_received ();
+  /* 1 s at 8 kHz, less the resampler's delay */
+  EXPECT_LE (ulaw.size (), 8000u);
+  EXPECT_GE (ulaw.size (), 7900u);
+  /* μ-law silence is 0xff/0x7f; a -10 dBFS tone is far from it */
+  size_t loud = 0;
+  for (uint8_t b : ulaw)
+    loud += (b & 0x7f) < 0x50;
+  EXPECT_GT (loud, 4000u);
+}
+
+/* Every bad event gets an error event; nothing kills the session. */
+TEST (SimProtocol, BadEventsNeverBreakTheSession)
+{
+  RealtimeSimProcess sim ({"--pace", "0"});
+  ASSERT_TRUE (sim.started ()) << sim.log ();
+  auto client = open_session (sim);
+  const char *bad[] = {
+    "", "null", "42", "\"text\"", "{}", R"({"type":null})",
+    R"({"type":"session.update"})",
+    R"({"type":"session.update","session":5})",
+    R"({"type":"session.update","session":{"type":"realtime","audio":{"input":{"format":"pcm"}}}})",
+    R"({"type":"session.update","session":{"type":"realtime","audio":[]}})",
+    R"({"type":"session.update","session":{"type":"realtime","tools":{}}})",
+    R"({"type":"input_audio_buffer.append"})",
+    R"({"type":"input_audio_buffer.append","audio":5})",
+    R"({"type":"input_audio_buffer.append","audio":"abc"})",
+    R"({"type":"conversation.item.create"})",
+    R"({"type":"conversation.item.create","item":[]})",
+    R"({"type":"conversation.item.create","item":{"type":"message","role":"user","content":"x"}})",
+    R"({"type":"conversation.item.create","item":{"type":"message","role":"user","content":[]}})",
+    R"({"type":"conversation.item.create","item":{"type":"message","role":"user","content":[7]}})",
+    R"({"type":"conversation.item.create","item":{"type":"message","role":"robot","content":[{"type":"input_text","text":"x"}]}})",
+    R"({"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_image"}]}})",
+    R"({"type":"conversation.item.create","previous_item_id":"item_x","item":{"type":"message","role":"user","content":[{"type":"input_text","text":"x"}]}})",
+    R"({"type":"conversation.item.truncate","item_id":5,"content_index":0,"audio_end_ms":0})",
+    R"({"type":"conversation.item.truncate","item_id":"i","content_index":"0","audio_end_ms":0})",
+    R"({"type":"conversation.item.truncate","item_id":"i","content_index":0,"audio_end_ms":1.5})",
+    R"({"type":"conversation.item.delete"})",
+    R"({"type":"conversation.item.delete","item_id":"missing"})",
+    R"({"type":"response.create","response":7})",
+    R"({"type":"response.create","response":{"output_modalities":"text"}})",
+    R"({"type":"response.cancel","response_id":9})",
+  };
+  for (const char *event : bad)
+    client->send (event);
+  client->send (R"({"type":"session.update","session":{"type":"realtime","instructions":"ok"}})");
+  ASSERT_NE (client->wait_for ("session.updated"), nullptr);
+  EXPECT_EQ (client->count ("error"), G_N_ELEMENTS (bad));
+  for (JsonObject *error : client->all ("error"))
+    EXPECT_FALSE (str (path (error, {"error"}), "message").empty ());
+  ASSERT_TRUE (client->is_open ());
+  EXPECT_EQ (client->count ("response.created"), 0u);
+}
+
 TEST (SimVad, ToneThenSilenceGivesTurnEventsTranscriptAndParrotReply)
 {
   RealtimeSimProcess sim ({"--behaviour", "parrot", "--pace", "0"});

@@ -455,8 +455,6 @@ Session::echo_append (const uint8_t *raw, size_t len, const std::vector<int16_t>
     r.item_id = new_id ("item");
     r.kind = Response::Kind::kEcho;
     r.audio_format = config_.output_format;
-    if (config_.input_format != config_.output_format)
-      r.echo_encoder = std::make_unique<AudioEncoder> (config_.output_format);
     stats_.responses++;
 
     JsonObject *created = json_object_new ();
@@ -490,11 +488,16 @@ Session::echo_append (const uint8_t *raw, size_t len, const std::vector<int16_t>
 
   Response &r = *response_;
   r.last_append_us = g_get_monotonic_time ();
+  /* Same format in and out: the very bytes go back. Otherwise convert (the
+   * input format may even change during the echo response). */
+  bool passthrough = config_.input_format == r.audio_format;
+  if (!passthrough && !r.echo_encoder)
+    r.echo_encoder = std::make_unique<AudioEncoder> (r.audio_format);
   std::vector<uint8_t> converted;
-  if (r.echo_encoder)
+  if (!passthrough)
     converted = r.echo_encoder->encode (canonical.data (), canonical.size ());
-  const uint8_t *bytes = r.echo_encoder ? converted.data () : raw;
-  size_t n = r.echo_encoder ? converted.size () : len;
+  const uint8_t *bytes = passthrough ? raw : converted.data ();
+  size_t n = passthrough ? len : converted.size ();
   if (n == 0)
     return;
   gchar *b64 = g_base64_encode (bytes, n);
