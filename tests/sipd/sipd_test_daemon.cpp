@@ -87,11 +87,10 @@ main (int argc, char **argv)
   const std::string host_port = "sip:127.0.0.1:" + std::to_string (opt_port);
   std::string transports = opt_transport ? opt_transport : "udp,tcp";
   config.listen_uris.clear ();
-  for (gchar **t = g_strsplit (transports.c_str (), ",", -1), **p = t; *p; p++) {
-    config.listen_uris.push_back (host_port + ";transport=" + *p);
-    if (p[1] == nullptr)
-      g_strfreev (t);
-  }
+  gchar **names = g_strsplit (transports.c_str (), ",", -1);
+  for (gchar **name = names; *name != nullptr; name++)
+    config.listen_uris.push_back (host_port + ";transport=" + *name);
+  g_strfreev (names);
   config.media_address = "127.0.0.1";
   config.rtp_bind_address = "127.0.0.1";
   config.rtp_port_min = static_cast<guint16> (opt_rtp_min);
