@@ -139,13 +139,14 @@ locate_error (const RenderedPipeline & rendered, const GError * err,
       return property != std::string::npos ? property : element;
     }
     case GST_PARSE_ERROR_LINK: {
+      /* Point at the downstream element, the first one after upstream. */
       auto names = linked_elements (err->message);
-      for (auto it = names.rbegin (); it != names.rend (); ++it) {
-        size_t at = find_element_in_description (text, *it);
-        if (at != std::string::npos)
-          return at;
-      }
-      break;
+      if (names.size () != 2)
+        break;
+      size_t upstream = find_element_in_description (text, names[0]);
+      size_t downstream = find_element_in_description (text, names[1],
+          upstream == std::string::npos ? 0 : upstream + 1);
+      return downstream != std::string::npos ? downstream : upstream;
     }
     default:
       break;
@@ -156,10 +157,11 @@ locate_error (const RenderedPipeline & rendered, const GError * err,
 }  // namespace
 
 size_t
-find_element_in_description (const std::string & description, const std::string & name)
+find_element_in_description (const std::string & description, const std::string & name,
+    size_t from)
 {
   for (const std::string & spelling : {"name=" + name, "name=\"" + name + "\""}) {
-    auto named = find_tokens (description, spelling);
+    auto named = find_tokens (description, spelling, from);
     if (!named.empty ()) {
       /* the element starts at the factory name before its properties */
       size_t start = description.find_last_of ("!\n", named.front ());
@@ -173,7 +175,7 @@ find_element_in_description (const std::string & description, const std::string 
   for (const std::string & candidate : {name, factory}) {
     if (candidate.empty ())
       continue;
-    auto found = find_tokens (description, candidate);
+    auto found = find_tokens (description, candidate, from);
     if (!found.empty ())
       return found.front ();
   }

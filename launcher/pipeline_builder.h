@@ -18,10 +18,12 @@ struct PipelineBuildError : PipelineError {
  * with @error filled; line is that of the template when it can be found. */
 GstElement *build_pipeline (const RenderedPipeline & rendered, PipelineBuildError & error);
 
-/* Byte offset in @description of the first element named @name (by name=)
- * or, failing that, created from factory @name minus a trailing instance
- * number ("queue3" -> "queue"); std::string::npos when not found. */
+/* Byte offset in @description of the first element at or after @from named
+ * @name (by name=) or, failing that, created from factory @name minus a
+ * trailing instance number ("queue3" -> "queue"); npos when not found.
+ * Instance numbers count process-wide, so they cannot pick among several
+ * elements of one factory. */
 size_t find_element_in_description (const std::string & description,
-    const std::string & name);
+    const std::string & name, size_t from = 0);
 
 }  // namespace voxbridge::launcher
