@@ -95,8 +95,15 @@ format_sample_value (double value)
     return value > 0 ? "+Inf" : "-Inf";
   if (value == std::floor (value) && std::fabs (value) < 1e15)
     return std::to_string ((long long) value);
+  /* The shortest form that reads back as the same double: 0.1, not
+   * 0.10000000000000001. */
   char buffer[G_ASCII_DTOSTR_BUF_SIZE];
-  return g_ascii_dtostr (buffer, sizeof buffer, value);
+  for (const char *format : {"%.15g", "%.16g", "%.17g"}) {
+    g_ascii_formatd (buffer, sizeof buffer, format, value);
+    if (g_ascii_strtod (buffer, nullptr) == value)
+      break;
+  }
+  return buffer;
 }
 
 MetricFamily::MetricFamily (std::string name, std::string help, Type type,
