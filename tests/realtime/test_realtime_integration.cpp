@@ -5,7 +5,10 @@
 #include <gst/app/gstappsrc.h>
 #include <gtest/gtest.h>
 
+#include <glib/gstdio.h>
+
 #include <cmath>
+#include <cstdlib>
 
 #include "pipeline_runner.h"
 #include "realtime_sim_process.h"
@@ -335,4 +338,47 @@ TEST (RealtimeIntegration, DroppedSessionIsReconnected)
       }, kWait);
   EXPECT_TRUE (back) << r.errors ();
   EXPECT_EQ (r.errors (), "");
+}
+
+namespace {
+
+/* A self-signed certificate for 127.0.0.1 made with the openssl CLI in @dir. */
+bool
+make_certificate (const std::string & dir)
+{
+  std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+      "-addext subjectAltName=IP:127.0.0.1 -keyout " + dir + "/key.pem -out " + dir
+      + "/cert.pem >/dev/null 2>&1";
+  return system (cmd.c_str ()) == 0;
+}
+
+}  // namespace
+
+TEST (RealtimeIntegration, WssVerifiedWithCaFileAndRefusedWithout)
+{
+  gchar *dir = g_dir_make_tmp ("voxbridge-tls-XXXXXX", nullptr);
+  ASSERT_NE (dir, nullptr);
+  std::string d = dir;
+  g_free (dir);
+  ASSERT_TRUE (make_certificate (d)) << "openssl CLI missing?";
+  {
+    RealtimeSimProcess sim ({"--tls-cert", d + "/cert.pem", "--tls-key", d + "/key.pem"});
+    ASSERT_TRUE (sim.started ()) << sim.log ();
+    ASSERT_EQ (sim.url ().rfind ("wss://", 0), 0u) << sim.url ();
+    {
+      PipelineRunner r (pcm_graph ("tls-ok", sim.url (), "ca-file=" + d + "/cert.pem", ""));
+      ASSERT_TRUE (r.play ());
+      EXPECT_NE (r.wait_element ("realtime-session-ready", kWait), nullptr) << r.errors ();
+    }
+    {
+      /* The system store does not know this certificate. */
+      PipelineRunner r (pcm_graph ("tls-bad", sim.url (), "", ""));
+      ASSERT_TRUE (r.play ());
+      std::string error = r.wait_error (kWait);
+      EXPECT_NE (error.find ("TLS"), std::string::npos) << error;
+    }
+  }
+  for (const char *f : {"/cert.pem", "/key.pem"})
+    g_remove ((d + f).c_str ());
+  g_rmdir (d.c_str ());
 }
