@@ -88,6 +88,8 @@ parse_dial_request (const std::string & body, DialRequest & request, std::string
   if (!json_parser_load_from_data (parser, body.data (), body.size (), &err)) {
     error = std::string ("body is not JSON: ") + err->message;
     g_clear_error (&err);
+  } else if (!json_parser_get_root (parser)) {
+    error = "body is empty; expected a JSON object";
   } else if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
     error = "body must be a JSON object";
   } else {

@@ -200,14 +200,11 @@ HttpApi::on_request (SoupServer * server, SoupServerMessage * msg, const char *p
   if (p == "/calls")
     return self->handle_calls (msg, method);
   if (g_str_has_prefix (path, CALLS_PREFIX)) {
-    gchar *id = g_uri_unescape_string (path + strlen (CALLS_PREFIX), nullptr);
-    if (!id || !*id || strchr (id, '/')) {
-      g_free (id);
+    /* libsoup hands over the path decoded, so an id cannot hold a '/'. */
+    const char *id = path + strlen (CALLS_PREFIX);
+    if (!*id || strchr (id, '/'))
       return respond_error (msg, SOUP_STATUS_NOT_FOUND, "no such resource");
-    }
-    self->handle_call (msg, method, id);
-    g_free (id);
-    return;
+    return self->handle_call (msg, method, id);
   }
   if (p == "/events") {
     if (method != "GET")
