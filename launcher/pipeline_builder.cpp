@@ -6,6 +6,7 @@
 
 #include "pipeline_builder.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace voxbridge::launcher {
@@ -180,6 +181,55 @@ find_element_in_description (const std::string & description, const std::string 
       return found.front ();
   }
   return std::string::npos;
+}
+
+std::vector<std::string>
+pipeline_element_factories (const std::string & description)
+{
+  /* Every word outside quotes that is not caps ('/'), a property ('='), a
+   * pad reference ('.') or '!' names an element; "p = v" is a property. */
+  std::vector<std::string> factories;
+  const std::string & d = description;
+  size_t i = 0;
+  while (i < d.size ()) {
+    if (g_ascii_isspace (d[i]) || d[i] == '!') {
+      i++;
+      continue;
+    }
+    const size_t start = i;
+    char quote = 0;
+    while (i < d.size () && (quote || !(g_ascii_isspace (d[i]) || d[i] == '!'))) {
+      if (d[i] == '\\')
+        i++;
+      else if (quote && d[i] == quote)
+        quote = 0;
+      else if (!quote && (d[i] == '"' || d[i] == '\''))
+        quote = d[i];
+      i++;
+    }
+    const std::string word = d.substr (start, std::min (i, d.size ()) - start);
+    const size_t next = d.find_first_not_of (" \t\r\n", i);
+    const size_t prev = start == 0 ? std::string::npos : d.find_last_not_of (" \t\r\n", start - 1);
+    const bool assignment = (next != std::string::npos && d[next] == '=')
+        || (prev != std::string::npos && d[prev] == '=');
+    if (!assignment && word.find_first_of ("/=\"'.") == std::string::npos)
+      factories.push_back (word);
+  }
+  return factories;
+}
+
+std::vector<std::string>
+missing_element_factories (const std::string & description)
+{
+  std::vector<std::string> missing;
+  for (const std::string & name : pipeline_element_factories (description)) {
+    GstElementFactory *factory = gst_element_factory_find (name.c_str ());
+    if (factory)
+      gst_object_unref (factory);
+    else if (std::find (missing.begin (), missing.end (), name) == missing.end ())
+      missing.push_back (name);
+  }
+  return missing;
 }
 
 GstElement *

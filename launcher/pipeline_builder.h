@@ -26,4 +26,11 @@ GstElement *build_pipeline (const RenderedPipeline & rendered, PipelineBuildErro
 size_t find_element_in_description (const std::string & description,
     const std::string & name, size_t from = 0);
 
+/* Factory names of the elements @description creates (the first word and
+ * each word after '!', leaving out caps and pad references), in order. */
+std::vector<std::string> pipeline_element_factories (const std::string & description);
+
+/* The factories of pipeline_element_factories() that are not registered. */
+std::vector<std::string> missing_element_factories (const std::string & description);
+
 }  // namespace voxbridge::launcher

@@ -107,3 +107,19 @@ TEST (FindElement, ByNameOrFactory)
   EXPECT_EQ (find_element_in_description (text, "q2"), text.find ("q2"));
   EXPECT_EQ (find_element_in_description (text, "nothere"), std::string::npos);
 }
+
+TEST (ElementFactories, AreTheWordsThatCreateElements)
+{
+  EXPECT_EQ (pipeline_element_factories (
+          "siprtpsrc call-id=\"a ! b\" ! audio/x-mulaw,rate=8000 ! queue\n"
+          "  ! realtimesink instructions='x ! notanelement'\n"
+          "fakesrc ! t. t. ! fakesink t.src_0 ! identity name=x silent = true!fakesink"),
+      (std::vector<std::string> {"siprtpsrc", "queue", "realtimesink", "fakesrc", "fakesink",
+          "identity", "fakesink"}));
+}
+
+TEST_F (PipelineBuilder, ListsUnregisteredFactories)
+{
+  EXPECT_EQ (missing_element_factories ("fakesrc ! nosuchone ! fakesink ! nosuchone"),
+      (std::vector<std::string> {"nosuchone"}));
+}

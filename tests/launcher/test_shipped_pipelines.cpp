@@ -47,34 +47,6 @@ full_variables ()
   return make_call_variables (config, route, call);
 }
 
-/* Element factory names used by a rendered description: first word of the
- * description and each word after "!" that is not caps. */
-std::vector<std::string>
-factories_in (const std::string & description)
-{
-  std::vector<std::string> factories;
-  gchar **lines = g_strsplit (description.c_str (), "\n", -1);
-  std::string flat;
-  for (gchar **l = lines; *l; l++)
-    flat += std::string (*l) + " ";
-  g_strfreev (lines);
-  bool expect_element = true;
-  gchar **words = g_strsplit_set (flat.c_str (), " \t", -1);
-  for (gchar **w = words; *w; w++) {
-    if (!**w)
-      continue;
-    if (g_str_equal (*w, "!")) {
-      expect_element = true;
-      continue;
-    }
-    if (expect_element && !strchr (*w, '/') && !strchr (*w, '=') && !strchr (*w, '"'))
-      factories.emplace_back (*w);
-    expect_element = false;
-  }
-  g_strfreev (words);
-  return factories;
-}
-
 class ShippedPipelines : public ::testing::TestWithParam<std::string> {
  protected:
   static void SetUpTestSuite () { gst_init (nullptr, nullptr); }
@@ -107,14 +79,7 @@ TEST_P (ShippedPipelines, Build)
   auto rendered = render_pipeline_file (path, full_variables (), error);
   ASSERT_TRUE (rendered) << error.to_string ();
 
-  std::vector<std::string> missing;
-  for (const std::string & factory : factories_in (rendered->description)) {
-    GstElementFactory *f = gst_element_factory_find (factory.c_str ());
-    if (!f)
-      missing.push_back (factory);
-    else
-      gst_object_unref (f);
-  }
+  std::vector<std::string> missing = missing_element_factories (rendered->description);
   if (!missing.empty ()) {
     std::string list;
     for (const auto & m : missing)
