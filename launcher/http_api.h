@@ -42,7 +42,7 @@ class HttpApi {
   bool listen (const std::string & host, guint16 port, GError ** error);
   /* The port listened on, 0 before listen(). */
   guint16 port () const;
-  /* Connected GET /events clients. */
+  /* Connected GET /events clients; call on the server's main context. */
   size_t event_stream_count () const { return streams_.size (); }
 
   struct EventStream;   /* one GET /events client (http_api.cpp) */
