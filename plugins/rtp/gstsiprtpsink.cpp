@@ -123,7 +123,11 @@ struct State {
   GstTask *task = nullptr;
   GRecMutex task_lock;
   GstClockID clock_id = nullptr;
-  bool running = false;
+  std::condition_variable wake;
+  bool running = false;         /* PLAYING: a packet every ptime */
+  bool finished = false;        /* sent EOS or failed: idle until READY */
+  bool stopping = false;        /* PAUSED→READY: leave the loop */
+  bool discont = false;         /* packet slots were skipped */
   bool stream_started = false;
   GstClockTime next_tick = 0;   /* running time of the next packet */
   guint64 frames_out = 0;       /* packet slots since start: the PTS */
@@ -672,7 +676,10 @@ apply_params_locked (GstSipRtpSink * self)
         ("The call switched codec mid-call; still sending %s",
             voxbridge::g711_caps_name (state.codec)), (nullptr));
   } else if (self->payloader) {
-    g_object_set (self->payloader, "pt", (guint) params.payload_type,
+    /* RTP timestamps straight from the pacer's PTS: continuous while it
+   * sends, jumping by the elapsed time after slots it could not send. */
+  g_object_set (self->payloader, "pt", (guint) params.payload_type,
+      "perfect-rtptime", FALSE,
         nullptr);
   }
   state.send = params.send;
@@ -767,8 +774,8 @@ update_udpsink_destination (GstSipRtpSink * self, const std::string & host,
     g_signal_emit_by_name (self->udpsink, "clear");
     GST_INFO_OBJECT (self, "no destination");
   } else {
-    g_object_set (self->udpsink, "host", host.c_str (), "port", (gint) port,
-        nullptr);
+    g_signal_emit_by_name (self->udpsink, "clear");
+    g_signal_emit_by_name (self->udpsink, "add", host.c_str (), (gint) port);
     GST_INFO_OBJECT (self, "sending to %s port %u", host.c_str (), port);
   }
 }
@@ -803,11 +810,15 @@ pace_loop (gpointer user_data)
     clock = gst_system_clock_obtain ();
   GstClockTime base_time = gst_element_get_base_time (GST_ELEMENT (self));
 
+  /* The loop never pauses its own task (that could undo a concurrent
+   * gst_task_stop()): out of PLAYING it waits here. */
   std::unique_lock<std::mutex> lock (self->priv->lock);
-  if (!state.running) {
+  state.wake.wait (lock, [&state] {
+        return state.stopping || (state.running && !state.finished);
+      });
+  if (state.stopping) {
     lock.unlock ();
     gst_object_unref (clock);
-    gst_task_pause (state.task);
     return;
   }
   GstClockID id = gst_clock_new_single_shot_id (clock,
@@ -823,7 +834,6 @@ pace_loop (gpointer user_data)
   if (clock_ret == GST_CLOCK_UNSCHEDULED || !state.running) {
     lock.unlock ();
     gst_object_unref (clock);
-    gst_task_pause (state.task);
     return;
   }
 
@@ -836,6 +846,7 @@ pace_loop (gpointer user_data)
         "skipping ahead", behind);
     state.next_tick += behind * ptime;
     state.frames_out += behind;
+    state.discont = true;
   }
 
   apply_params_locked (self);
@@ -858,6 +869,15 @@ pace_loop (gpointer user_data)
   if (deliver && taken == 0)
     state.counters.silence_packets++;
 
+  /* After slots that sent nothing (hold, no destination, a stall) the RTP
+   * timestamp jumps by the time that passed; the payloader resyncs to the
+   * PTS on DISCONT (and sets the marker bit). */
+  if (!deliver) {
+    state.discont = true;
+  } else if (state.discont) {
+    GST_BUFFER_FLAG_SET (frame, GST_BUFFER_FLAG_DISCONT);
+    state.discont = false;
+  }
   GST_BUFFER_PTS (frame) = state.frames_out * ptime;
   GST_BUFFER_DURATION (frame) = ptime;
   GST_BUFFER_OFFSET (frame) = state.frames_out * state.frame_bytes;
@@ -868,7 +888,7 @@ pace_loop (gpointer user_data)
   const bool finish = state.eos &&
       gst_adapter_available (state.queue.adapter) == 0;
   if (finish)
-    state.running = false;
+    state.finished = true;
   const G711 codec = state.codec;
   lock.unlock ();
 
@@ -887,17 +907,15 @@ pace_loop (gpointer user_data)
 
   if (flow != GST_FLOW_OK) {
     lock.lock ();
-    state.running = false;
+    state.finished = true;
     lock.unlock ();
     if (flow != GST_FLOW_FLUSHING)
       GST_ELEMENT_FLOW_ERROR (self, flow);
-    gst_task_pause (state.task);
     return;
   }
   if (finish) {
     GST_INFO_OBJECT (self, "upstream ended and everything is sent");
     gst_pad_push_event (self->pace_pad, gst_event_new_eos ());
-    gst_task_pause (state.task);
   }
 }
 
@@ -980,14 +998,27 @@ bind_call (GstSipRtpSink * self)
     g_clear_pointer (&self->payloader, gst_object_unref);
     return false;
   }
+  /* RTP timestamps straight from the pacer's PTS: continuous while it
+   * sends, jumping by the elapsed time after slots it could not send. */
   g_object_set (self->payloader, "pt", (guint) params.payload_type,
+      "perfect-rtptime", FALSE,
       "min-ptime", (gint64) (ptime_ms * GST_MSECOND),
       "max-ptime", (gint64) (ptime_ms * GST_MSECOND), nullptr);
+  {
+    /* pace_pad answers caps queries with the codec: set it before linking. */
+    std::lock_guard<std::mutex> guard (self->priv->lock);
+    self->priv->state.codec = codec;
+  }
   gst_bin_add (GST_BIN (self), self->payloader);
-  gst_element_link (self->payloader, self->udpsink);
   GstPad *pay_sink = gst_element_get_static_pad (self->payloader, "sink");
-  gst_pad_link (self->pace_pad, pay_sink);
+  bool linked = gst_element_link (self->payloader, self->udpsink) &&
+      gst_pad_link (self->pace_pad, pay_sink) == GST_PAD_LINK_OK;
   gst_object_unref (pay_sink);
+  if (!linked) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("Could not link %s to udpsink", factory), (nullptr));
+    return false;
+  }
 
   g_object_set (self->udpsink, "socket", binding->call ().socket (), nullptr);
 
@@ -1034,6 +1065,9 @@ reset_stream_locked (State & state)
   state.eos = false;
   state.caps_ok = false;
   state.stream_started = false;
+  state.finished = false;
+  state.stopping = false;
+  state.discont = false;
   state.frames_out = 0;
   state.next_tick = 0;
   state.dest_host.clear ();
@@ -1051,34 +1085,43 @@ start_pacer (GstSipRtpSink * self)
     GstClockTime now = clock ? gst_clock_get_time (clock) : 0;
     GstClockTime base_time = gst_element_get_base_time (GST_ELEMENT (self));
     /* The first packet goes out at once, then one every ptime. */
-    state.next_tick = now > base_time ? now - base_time : 0;
+    GstClockTime next = now > base_time ? now - base_time : 0;
+    if (state.stream_started && next > state.next_tick) {
+      /* Resuming from PAUSED: the RTP timestamps jump by the pause. */
+      state.frames_out += (next - state.next_tick) /
+          (state.ptime_ms * GST_MSECOND);
+      state.discont = true;
+    }
+    state.next_tick = next;
     state.running = true;
+    state.wake.notify_all ();
   }
   if (clock)
     gst_object_unref (clock);
   gst_task_start (state.task);
 }
 
+/* PLAYING→PAUSED: the pacer idles. PAUSED→READY (@stop): it ends. */
 static void
-stop_pacer (GstSipRtpSink * self, bool flush)
+stop_pacer (GstSipRtpSink * self, bool stop)
 {
   State & state = self->priv->state;
+  if (stop)
+    gst_task_stop (state.task);
   {
     std::lock_guard<std::mutex> guard (self->priv->lock);
     state.running = false;
-    if (flush) {
+    if (stop) {
+      state.stopping = true;
       state.flushing = true;
       state.space.notify_all ();
     }
+    state.wake.notify_all ();
     if (state.clock_id)
       gst_clock_id_unschedule (state.clock_id);
   }
-  if (flush) {
-    gst_task_stop (state.task);
+  if (stop)
     gst_task_join (state.task);
-  } else {
-    gst_task_pause (state.task);
-  }
 }
 
 static GstStateChangeReturn

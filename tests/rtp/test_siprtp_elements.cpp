@@ -1,0 +1,934 @@
+/* siprtpsrc / siprtpsink over real loopback sockets. Time is a GstTestClock
+ * (GstHarness): the jitter buffer's timers and the sink's packet pacing only
+ * move when the test cranks the clock, so every run sees the same packets.
+ * Waits on sockets and conditions are bounded only to fail instead of hang. */
+#include <gtest/gtest.h>
+
+#include <gio/gio.h>
+#include <gst/check/gstharness.h>
+#include <gst/check/gsttestclock.h>
+#include <gst/gst.h>
+#include <gst/rtp/gstrtpbuffer.h>
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "rtp_call.h"
+
+using voxbridge::RtpCallRegistry;
+using voxbridge::RtpMediaParams;
+
+namespace {
+
+constexpr guint kFrame = 160;           /* 20 ms of G.711 */
+constexpr gint64 kWaitUs = 5 * G_USEC_PER_SEC;
+
+/* A UDP socket of the test on 127.0.0.1. */
+struct Peer {
+  GSocket *socket = nullptr;
+  guint16 port = 0;
+
+  Peer () {
+    socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+        G_SOCKET_PROTOCOL_UDP, nullptr);
+    GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+    GSocketAddress *any = g_inet_socket_address_new (lo, 0);
+    g_socket_bind (socket, any, FALSE, nullptr);
+    g_object_unref (any);
+    g_object_unref (lo);
+    GSocketAddress *local = g_socket_get_local_address (socket, nullptr);
+    port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+    g_object_unref (local);
+  }
+  ~Peer () {
+    g_object_unref (socket);
+  }
+  std::string address () const {
+    return "127.0.0.1:" + std::to_string (port);
+  }
+
+  void send_to (guint16 to_port, GstBuffer * packet) {
+    GSocketAddress *to = g_inet_socket_address_new_from_string ("127.0.0.1",
+        to_port);
+    GstMapInfo map;
+    gst_buffer_map (packet, &map, GST_MAP_READ);
+    gssize sent = g_socket_send_to (socket, to,
+        reinterpret_cast<const gchar *> (map.data), map.size, nullptr,
+        nullptr);
+    EXPECT_EQ (sent, (gssize) map.size);
+    gst_buffer_unmap (packet, &map);
+    gst_buffer_unref (packet);
+    g_object_unref (to);
+  }
+
+  void send_raw (guint16 to_port, const std::vector<guint8> & bytes) {
+    GSocketAddress *to = g_inet_socket_address_new_from_string ("127.0.0.1",
+        to_port);
+    g_socket_send_to (socket, to, reinterpret_cast<const gchar *> (
+            bytes.data ()), bytes.size (), nullptr, nullptr);
+    g_object_unref (to);
+  }
+
+  /* The next datagram (and where it came from); empty on timeout. */
+  std::vector<guint8> receive (guint16 * from_port = nullptr,
+      gint64 timeout_us = kWaitUs) {
+    std::vector<guint8> data;
+    if (!g_socket_condition_timed_wait (socket, G_IO_IN, timeout_us, nullptr,
+            nullptr))
+      return data;
+    data.resize (2048);
+    GSocketAddress *from = nullptr;
+    gssize n = g_socket_receive_from (socket, &from,
+        reinterpret_cast<gchar *> (data.data ()), data.size (), nullptr,
+        nullptr);
+    data.resize (n > 0 ? n : 0);
+    if (from_port && from)
+      *from_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS
+          (from));
+    g_clear_object (&from);
+    return data;
+  }
+
+  bool has_datagram () {
+    return g_socket_condition_check (socket, G_IO_IN) & G_IO_IN;
+  }
+};
+
+GstBuffer *
+rtp_packet (guint8 pt, guint16 seq, guint32 ts, const std::vector<guint8> &
+    payload, bool marker = false, guint32 ssrc = 0x1234abcd)
+{
+  GstBuffer *buffer = gst_rtp_buffer_new_allocate (payload.size (), 0, 0);
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  gst_rtp_buffer_map (buffer, GST_MAP_WRITE, &rtp);
+  gst_rtp_buffer_set_payload_type (&rtp, pt);
+  gst_rtp_buffer_set_seq (&rtp, seq);
+  gst_rtp_buffer_set_timestamp (&rtp, ts);
+  gst_rtp_buffer_set_ssrc (&rtp, ssrc);
+  gst_rtp_buffer_set_marker (&rtp, marker);
+  if (!payload.empty ())
+    memcpy (gst_rtp_buffer_get_payload (&rtp), payload.data (),
+        payload.size ());
+  gst_rtp_buffer_unmap (&rtp);
+  return buffer;
+}
+
+/* A 20 ms audio packet whose every byte is @fill. */
+GstBuffer *
+audio_packet (guint16 seq, guint8 fill, guint8 pt = 0)
+{
+  return rtp_packet (pt, seq, 1000 + seq * kFrame,
+      std::vector<guint8> (kFrame, fill));
+}
+
+/* RFC 4733 telephone-event packet. */
+GstBuffer *
+dtmf_packet (guint16 seq, guint32 ts, guint8 event, bool end,
+    guint16 duration, bool marker = false)
+{
+  std::vector<guint8> payload = { event,
+    static_cast<guint8> ((end ? 0x80 : 0) | 10),
+    static_cast<guint8> (duration >> 8), static_cast<guint8> (duration)
+  };
+  return rtp_packet (101, seq, ts, payload, marker);
+}
+
+struct RtpInfo {
+  guint8 pt = 0;
+  guint16 seq = 0;
+  guint32 ts = 0;
+  guint32 ssrc = 0;
+  std::vector<guint8> payload;
+};
+
+bool
+parse_rtp (const std::vector<guint8> & data, RtpInfo * info)
+{
+  GstBuffer *buffer = gst_buffer_new_memdup (data.data (), data.size ());
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  bool ok = gst_rtp_buffer_map (buffer, GST_MAP_READ, &rtp);
+  if (ok) {
+    info->pt = gst_rtp_buffer_get_payload_type (&rtp);
+    info->seq = gst_rtp_buffer_get_seq (&rtp);
+    info->ts = gst_rtp_buffer_get_timestamp (&rtp);
+    info->ssrc = gst_rtp_buffer_get_ssrc (&rtp);
+    auto *p = static_cast<guint8 *> (gst_rtp_buffer_get_payload (&rtp));
+    info->payload.assign (p, p + gst_rtp_buffer_get_payload_len (&rtp));
+    gst_rtp_buffer_unmap (&rtp);
+  }
+  gst_buffer_unref (buffer);
+  return ok;
+}
+
+bool
+all_bytes (const std::vector<guint8> & v, guint8 value)
+{
+  for (guint8 b : v)
+    if (b != value)
+      return false;
+  return !v.empty ();
+}
+
+guint64
+stat_u64 (GstElement * element, const char *field)
+{
+  GstStructure *stats = nullptr;
+  g_object_get (element, "stats", &stats, nullptr);
+  guint64 value = G_MAXUINT64;
+  if (stats) {
+    gst_structure_get_uint64 (stats, field, &value);
+    gst_structure_free (stats);
+  }
+  return value;
+}
+
+std::string
+stat_string (GstElement * element, const char *field)
+{
+  GstStructure *stats = nullptr;
+  g_object_get (element, "stats", &stats, nullptr);
+  std::string value;
+  if (stats) {
+    const char *s = gst_structure_get_string (stats, field);
+    value = s ? s : "";
+    gst_structure_free (stats);
+  }
+  return value;
+}
+
+/* Counts the packets that got past siprtpsrc's filter into the jitter
+ * buffer and waits until the jitter buffer has handled them. */
+class JitterInputCounter {
+ public:
+  explicit JitterInputCounter (GstElement * src) {
+    GstElement *jb = gst_bin_get_by_name (GST_BIN (src), "jitterbuffer");
+    pad_ = gst_element_get_static_pad (jb, "sink");
+    gst_object_unref (jb);
+    GstElement *udpsrc = gst_bin_get_by_name (GST_BIN (src), "udpsrc");
+    udp_pad_ = gst_element_get_static_pad (udpsrc, "src");
+    gst_object_unref (udpsrc);
+    probe_ = gst_pad_add_probe (pad_, GST_PAD_PROBE_TYPE_BUFFER, on_buffer,
+        this, nullptr);
+  }
+  ~JitterInputCounter () {
+    gst_pad_remove_probe (pad_, probe_);
+    gst_object_unref (pad_);
+    gst_object_unref (udp_pad_);
+  }
+  bool wait_for (guint n) {
+    {
+      std::unique_lock<std::mutex> lock (lock_);
+      if (!cond_.wait_for (lock, std::chrono::seconds (5), [&] {
+                return count_ >= n;
+              }))
+        return false;
+      idle_ = false;
+    }
+    /* The n-th packet is entering the jitter buffer; once udpsrc's pad is
+     * idle, the jitter buffer is done with it. */
+    gst_pad_add_probe (udp_pad_, GST_PAD_PROBE_TYPE_IDLE, on_idle, this,
+        nullptr);
+    std::unique_lock<std::mutex> lock (lock_);
+    return cond_.wait_for (lock, std::chrono::seconds (5), [&] {
+          return idle_;
+        });
+  }
+ private:
+  static GstPadProbeReturn on_buffer (GstPad *, GstPadProbeInfo *, gpointer
+      data) {
+    auto *self = static_cast<JitterInputCounter *> (data);
+    std::lock_guard<std::mutex> guard (self->lock_);
+    self->count_++;
+    self->cond_.notify_all ();
+    return GST_PAD_PROBE_OK;
+  }
+  static GstPadProbeReturn on_idle (GstPad *, GstPadProbeInfo *, gpointer
+      data) {
+    auto *self = static_cast<JitterInputCounter *> (data);
+    std::lock_guard<std::mutex> guard (self->lock_);
+    self->idle_ = true;
+    self->cond_.notify_all ();
+    return GST_PAD_PROBE_REMOVE;
+  }
+  GstPad *pad_;
+  GstPad *udp_pad_;
+  gulong probe_;
+  std::mutex lock_;
+  std::condition_variable cond_;
+  guint count_ = 0;
+  bool idle_ = false;
+};
+
+/* Pulls the next buffer, cranking the test clock while the jitter buffer
+ * waits on a timer (the first packet's deadline, a lost packet). */
+GstBuffer *
+pull_cranking (GstHarness * h)
+{
+  GstTestClock *clock = gst_harness_get_testclock (h);
+  GstBuffer *buffer = nullptr;
+  for (int i = 0; i < 200 && buffer == nullptr; i++) {
+    buffer = gst_harness_try_pull (h);
+    if (buffer)
+      break;
+    if (gst_test_clock_timed_wait_for_multiple_pending_ids (clock, 1, 50,
+            nullptr))
+      gst_test_clock_crank (clock);
+  }
+  gst_object_unref (clock);
+  return buffer;
+}
+
+std::vector<guint8>
+buffer_bytes (GstBuffer * buffer)
+{
+  GstMapInfo map;
+  gst_buffer_map (buffer, &map, GST_MAP_READ);
+  std::vector<guint8> bytes (map.data, map.data + map.size);
+  gst_buffer_unmap (buffer, &map);
+  return bytes;
+}
+
+/* siprtpsrc on its own port, in a harness, bus attached for messages. */
+struct SrcFixture {
+  GstElement *src;
+  GstHarness *h;
+  GstBus *bus;
+  guint16 port;
+
+  explicit SrcFixture (const char *props = "address=127.0.0.1") {
+    gchar *desc = g_strdup_printf ("siprtpsrc %s", props);
+    src = gst_parse_launch (desc, nullptr);
+    g_free (desc);
+    EXPECT_NE (src, nullptr);
+    bus = gst_bus_new ();
+    gst_element_set_bus (src, bus);
+    h = gst_harness_new_with_element (src, nullptr, "src");
+    gst_harness_play (h);
+    guint p = 0;
+    g_object_get (src, "local-port", &p, nullptr);
+    port = p;
+  }
+  ~SrcFixture () {
+    gst_harness_teardown (h);
+    gst_element_set_bus (src, nullptr);
+    gst_object_unref (bus);
+    gst_object_unref (src);
+  }
+};
+
+}  // namespace
+
+/* ------------------------------------------------------------ siprtpsrc */
+
+TEST (SipRtpSrc, ReordersPacketsAndOutputsMulaw)
+{
+  SrcFixture f;
+  ASSERT_NE (f.port, 0);
+  JitterInputCounter counter (f.src);
+  Peer peer;
+  peer.send_to (f.port, audio_packet (1, 0x01));
+  peer.send_to (f.port, audio_packet (3, 0x03));
+  peer.send_to (f.port, audio_packet (2, 0x02));
+  ASSERT_TRUE (counter.wait_for (3));
+
+  for (guint8 expected = 1; expected <= 3; expected++) {
+    GstBuffer *out = pull_cranking (f.h);
+    ASSERT_NE (out, nullptr);
+    auto bytes = buffer_bytes (out);
+    EXPECT_EQ (bytes.size (), kFrame);
+    EXPECT_TRUE (all_bytes (bytes, expected)) << "packet " << int (expected);
+    gst_buffer_unref (out);
+  }
+  GstCaps *caps = gst_pad_get_current_caps (f.h->sinkpad);
+  ASSERT_NE (caps, nullptr);
+  EXPECT_STREQ (gst_structure_get_name (gst_caps_get_structure (caps, 0)),
+      "audio/x-mulaw");
+  gst_caps_unref (caps);
+
+  EXPECT_EQ (stat_u64 (f.src, "packets-received"), 3u);
+  EXPECT_EQ (stat_u64 (f.src, "packets-lost"), 0u);
+  /* Latched to where the packets came from. */
+  EXPECT_EQ (stat_string (f.src, "latched-address"), peer.address ());
+  auto call = RtpCallRegistry::instance ().find ("port:" +
+      std::to_string (f.port));
+  ASSERT_TRUE (call);
+  GSocketAddress *latched = call->latched_address ();
+  ASSERT_NE (latched, nullptr);
+  EXPECT_EQ (g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (latched)),
+      peer.port);
+  g_object_unref (latched);
+}
+
+TEST (SipRtpSrc, CountsLostPackets)
+{
+  SrcFixture f;
+  JitterInputCounter counter (f.src);
+  Peer peer;
+  for (guint16 seq : { 1, 2, 4, 5 })
+    peer.send_to (f.port, audio_packet (seq, static_cast<guint8> (seq)));
+  ASSERT_TRUE (counter.wait_for (4));
+
+  std::vector<guint8> order;
+  for (int i = 0; i < 4; i++) {
+    GstBuffer *out = pull_cranking (f.h);
+    ASSERT_NE (out, nullptr);
+    order.push_back (buffer_bytes (out)[0]);
+    gst_buffer_unref (out);
+  }
+  EXPECT_EQ (order, (std::vector<guint8> { 1, 2, 4, 5 }));
+  EXPECT_EQ (stat_u64 (f.src, "packets-lost"), 1u);
+
+  /* The loss reaches downstream as a gap, not as made-up audio. */
+  bool gap = false;
+  GstEvent *event;
+  while ((event = gst_harness_try_pull_event (f.h))) {
+    gap |= GST_EVENT_TYPE (event) == GST_EVENT_GAP;
+    gst_event_unref (event);
+  }
+  EXPECT_TRUE (gap);
+}
+
+TEST (SipRtpSrc, DropsDuplicatesAndLatePackets)
+{
+  SrcFixture f;
+  JitterInputCounter counter (f.src);
+  Peer peer;
+  peer.send_to (f.port, audio_packet (1, 1));
+  peer.send_to (f.port, audio_packet (2, 2));
+  peer.send_to (f.port, audio_packet (2, 2));
+  peer.send_to (f.port, audio_packet (3, 3));
+  ASSERT_TRUE (counter.wait_for (4));
+  for (guint8 expected = 1; expected <= 3; expected++) {
+    GstBuffer *out = pull_cranking (f.h);
+    ASSERT_NE (out, nullptr);
+    EXPECT_EQ (buffer_bytes (out)[0], expected);
+    gst_buffer_unref (out);
+  }
+  EXPECT_EQ (stat_u64 (f.src, "packets-duplicate"), 1u);
+
+  /* Packet 2 once more, after 3 went out: late. Packet 4 behind it tells
+   * us the late one has been handled. */
+  peer.send_to (f.port, audio_packet (2, 2));
+  peer.send_to (f.port, audio_packet (4, 4));
+  ASSERT_TRUE (counter.wait_for (6));
+  GstBuffer *out = pull_cranking (f.h);
+  ASSERT_NE (out, nullptr);
+  EXPECT_EQ (buffer_bytes (out)[0], 4);
+  gst_buffer_unref (out);
+  EXPECT_EQ (stat_u64 (f.src, "packets-late"), 1u);
+  EXPECT_EQ (stat_u64 (f.src, "packets-received"), 6u);
+}
+
+TEST (SipRtpSrc, DropsAndCountsBadInput)
+{
+  SrcFixture f;
+  JitterInputCounter counter (f.src);
+  Peer peer;
+  peer.send_raw (f.port, { 0x80, 0x00, 0x01 });                 /* short */
+  peer.send_raw (f.port, std::vector<guint8> (40, 0x00));       /* version 0 */
+  peer.send_to (f.port, audio_packet (1, 9, 18));               /* G.729 */
+  peer.send_to (f.port, rtp_packet (0, 2, 1160, {}));           /* empty */
+  peer.send_to (f.port, rtp_packet (101, 3, 1160, { 1, 2 }));   /* short DTMF */
+  peer.send_to (f.port, audio_packet (4, 4));
+  ASSERT_TRUE (counter.wait_for (1));
+  GstBuffer *out = pull_cranking (f.h);
+  ASSERT_NE (out, nullptr);
+  EXPECT_EQ (buffer_bytes (out)[0], 4);
+  gst_buffer_unref (out);
+
+  EXPECT_EQ (stat_u64 (f.src, "packets-invalid"), 4u);
+  EXPECT_EQ (stat_u64 (f.src, "packets-wrong-payload-type"), 1u);
+  EXPECT_EQ (stat_u64 (f.src, "packets-received"), 1u);
+}
+
+TEST (SipRtpSrc, PostsEachDtmfEventOnce)
+{
+  SrcFixture f;
+  JitterInputCounter counter (f.src);
+  Peer peer;
+  guint16 seq = 1;
+  peer.send_to (f.port, audio_packet (seq++, 1));
+  /* '5': start, two updates, three redundant end packets. */
+  const guint32 ts5 = 1000 + 2 * kFrame;
+  peer.send_to (f.port, dtmf_packet (seq++, ts5, 5, false, 160, true));
+  peer.send_to (f.port, dtmf_packet (seq++, ts5, 5, false, 320));
+  peer.send_to (f.port, dtmf_packet (seq++, ts5, 5, false, 480));
+  for (int i = 0; i < 3; i++)
+    peer.send_to (f.port, dtmf_packet (seq++, ts5, 5, true, 800));
+  /* '#': the end packets are lost; the next event reports it. */
+  const guint32 ts_hash = ts5 + 2000;
+  peer.send_to (f.port, dtmf_packet (seq++, ts_hash, 11, false, 160, true));
+  peer.send_to (f.port, dtmf_packet (seq++, ts_hash, 11, false, 400));
+  /* 'D', complete. */
+  const guint32 ts_d = ts_hash + 2000;
+  peer.send_to (f.port, dtmf_packet (seq++, ts_d, 15, false, 160, true));
+  peer.send_to (f.port, dtmf_packet (seq++, ts_d, 15, true, 240));
+  peer.send_to (f.port, dtmf_packet (seq++, ts_d, 15, true, 240));
+  peer.send_to (f.port, audio_packet (seq, 2));
+  ASSERT_TRUE (counter.wait_for (seq));
+
+  /* The audio after the events has gone through: so have the events. */
+  GstBuffer *out = pull_cranking (f.h);
+  ASSERT_NE (out, nullptr);
+  gst_buffer_unref (out);
+  out = pull_cranking (f.h);
+  ASSERT_NE (out, nullptr);
+  EXPECT_EQ (buffer_bytes (out)[0], 2);
+  gst_buffer_unref (out);
+
+  struct Seen {
+    std::string digit;
+    guint duration_ms;
+    std::string call_id;
+  };
+  std::vector<Seen> seen;
+  GstMessage *message;
+  while ((message = gst_bus_pop_filtered (f.bus, GST_MESSAGE_ELEMENT))) {
+    const GstStructure *s = gst_message_get_structure (message);
+    if (gst_structure_has_name (s, "siprtp-dtmf")) {
+      guint duration = 0;
+      gst_structure_get_uint (s, "duration-ms", &duration);
+      seen.push_back ({ gst_structure_get_string (s, "digit"), duration,
+            gst_structure_get_string (s, "call-id") });
+    }
+    gst_message_unref (message);
+  }
+  ASSERT_EQ (seen.size (), 3u);
+  EXPECT_EQ (seen[0].digit, "5");
+  EXPECT_EQ (seen[0].duration_ms, 100u);
+  EXPECT_EQ (seen[0].call_id, "port:" + std::to_string (f.port));
+  EXPECT_EQ (seen[1].digit, "#");
+  EXPECT_EQ (seen[1].duration_ms, 50u);
+  EXPECT_EQ (seen[2].digit, "D");
+  EXPECT_EQ (seen[2].duration_ms, 30u);
+  EXPECT_EQ (stat_u64 (f.src, "dtmf-events"), 3u);
+}
+
+TEST (SipRtpSrc, BindsToASipdCallAndFollowsItsUpdates)
+{
+  Peer call_socket_owner;   /* stands in for sipd's RTP port */
+  GSocket *socket = call_socket_owner.socket;
+  RtpMediaParams params;
+  params.payload_type = 8;
+  params.encoding_name = "PCMA";
+  params.dtmf_payload_type = 101;
+  auto call = RtpCallRegistry::instance ().add ("test-src-call", socket,
+      params);
+  ASSERT_TRUE (call);
+  {
+    SrcFixture f ("call-id=test-src-call");
+    EXPECT_EQ (f.port, call_socket_owner.port);
+    JitterInputCounter counter (f.src);
+    Peer peer;
+    peer.send_to (f.port, audio_packet (1, 0x21, 8));
+    peer.send_to (f.port, audio_packet (2, 0x22, 0));     /* not negotiated */
+    peer.send_to (f.port, audio_packet (3, 0x23, 8));
+    ASSERT_TRUE (counter.wait_for (2));
+    for (guint8 expected : { 0x21, 0x23 }) {
+      GstBuffer *out = pull_cranking (f.h);
+      ASSERT_NE (out, nullptr);
+      EXPECT_EQ (buffer_bytes (out)[0], expected);
+      gst_buffer_unref (out);
+    }
+    GstCaps *caps = gst_pad_get_current_caps (f.h->sinkpad);
+    EXPECT_STREQ (gst_structure_get_name (gst_caps_get_structure (caps, 0)),
+        "audio/x-alaw");
+    gst_caps_unref (caps);
+    EXPECT_EQ (stat_u64 (f.src, "packets-wrong-payload-type"), 1u);
+
+    /* re-INVITE to PCMU: the output follows. */
+    params.payload_type = 0;
+    params.encoding_name = "PCMU";
+    call->update (params);
+    peer.send_to (f.port, audio_packet (4, 0x24, 0));
+    peer.send_to (f.port, audio_packet (5, 0x25, 8));     /* no longer */
+    peer.send_to (f.port, audio_packet (6, 0x26, 0));
+    ASSERT_TRUE (counter.wait_for (4));
+    for (guint8 expected : { 0x24, 0x26 }) {
+      GstBuffer *out = pull_cranking (f.h);
+      ASSERT_NE (out, nullptr);
+      EXPECT_EQ (buffer_bytes (out)[0], expected);
+      gst_buffer_unref (out);
+    }
+    caps = gst_pad_get_current_caps (f.h->sinkpad);
+    EXPECT_STREQ (gst_structure_get_name (gst_caps_get_structure (caps, 0)),
+        "audio/x-mulaw");
+    gst_caps_unref (caps);
+    EXPECT_EQ (stat_u64 (f.src, "packets-wrong-payload-type"), 2u);
+  }
+  RtpCallRegistry::instance ().remove ("test-src-call");
+}
+
+TEST (SipRtpSrc, UnknownCallIdFailsToStart)
+{
+  GstElement *src = gst_element_factory_make ("siprtpsrc", nullptr);
+  g_object_set (src, "call-id", "no-such-call", nullptr);
+  EXPECT_EQ (gst_element_set_state (src, GST_STATE_READY),
+      GST_STATE_CHANGE_FAILURE);
+  gst_element_set_state (src, GST_STATE_NULL);
+  gst_object_unref (src);
+}
+
+/* ----------------------------------------------------------- siprtpsink */
+
+namespace {
+
+/* siprtpsink in a harness sending to a test peer. */
+struct SinkFixture {
+  GstElement *sink;
+  GstHarness *h;
+  GstBus *bus;
+  guint16 port;
+
+  explicit SinkFixture (const std::string & props) {
+    sink = gst_parse_launch (("siprtpsink " + props).c_str (), nullptr);
+    EXPECT_NE (sink, nullptr);
+    bus = gst_bus_new ();
+    gst_element_set_bus (sink, bus);
+    h = gst_harness_new_with_element (sink, "sink", nullptr);
+    gst_harness_set_src_caps_str (h, "audio/x-mulaw, rate=8000, channels=1");
+    guint p = 0;
+    g_object_get (sink, "local-port", &p, nullptr);
+    port = p;
+  }
+  ~SinkFixture () {
+    gst_harness_teardown (h);
+    gst_element_set_bus (sink, nullptr);
+    gst_object_unref (bus);
+    gst_object_unref (sink);
+  }
+
+  /* Lets the pacer send one packet slot and waits until it is done with
+   * it (it then waits for the next slot). */
+  void tick () {
+    ASSERT_TRUE (gst_harness_crank_single_clock_wait (h));
+    ASSERT_TRUE (gst_harness_wait_for_clock_id_waits (h, 1, 5));
+  }
+
+  void push_audio (guint8 fill, guint bytes = kFrame) {
+    GstBuffer *buffer = gst_buffer_new_allocate (nullptr, bytes, nullptr);
+    gst_buffer_memset (buffer, 0, fill, bytes);
+    EXPECT_EQ (gst_harness_push (h, buffer), GST_FLOW_OK);
+  }
+};
+
+RtpInfo
+receive_rtp (Peer & peer, guint16 * from_port = nullptr)
+{
+  RtpInfo info;
+  auto data = peer.receive (from_port);
+  EXPECT_FALSE (data.empty ()) << "no RTP arrived";
+  if (!data.empty ()) {
+    EXPECT_TRUE (parse_rtp (data, &info));
+  }
+  return info;
+}
+
+void
+expect_continuous (const std::vector<RtpInfo> & packets)
+{
+  for (size_t i = 1; i < packets.size (); i++) {
+    EXPECT_EQ (guint16 (packets[i - 1].seq + 1), packets[i].seq) << i;
+    EXPECT_EQ (packets[i - 1].ts + kFrame, packets[i].ts) << i;
+    EXPECT_EQ (packets[i - 1].ssrc, packets[i].ssrc) << i;
+  }
+}
+
+}  // namespace
+
+TEST (SipRtpSink, SendsAudioThenFillsSilence)
+{
+  Peer peer;
+  SinkFixture f ("address=127.0.0.1 remote=" + peer.address ());
+  ASSERT_TRUE (gst_harness_wait_for_clock_id_waits (f.h, 1, 5));
+  f.push_audio (0x11);
+  f.push_audio (0x22, kFrame / 2);
+  f.push_audio (0x23, kFrame / 2);
+
+  std::vector<RtpInfo> packets;
+  for (int i = 0; i < 5; i++) {
+    f.tick ();
+    packets.push_back (receive_rtp (peer));
+  }
+  EXPECT_FALSE (peer.has_datagram ());
+  for (const auto & p : packets) {
+    EXPECT_EQ (p.pt, 0);
+    EXPECT_EQ (p.payload.size (), kFrame);
+  }
+  EXPECT_TRUE (all_bytes (packets[0].payload, 0x11));
+  EXPECT_TRUE (all_bytes (std::vector<guint8> (packets[1].payload.begin (),
+              packets[1].payload.begin () + kFrame / 2), 0x22));
+  EXPECT_TRUE (all_bytes (std::vector<guint8> (packets[1].payload.begin () +
+              kFrame / 2, packets[1].payload.end ()), 0x23));
+  /* Upstream went quiet: RTP keeps flowing with mu-law silence. */
+  for (int i = 2; i < 5; i++)
+    EXPECT_TRUE (all_bytes (packets[i].payload, 0xff)) << i;
+  expect_continuous (packets);
+
+  guint64 sent_ms = 0;
+  g_object_get (f.sink, "sent-ms", &sent_ms, nullptr);
+  EXPECT_EQ (sent_ms, 40u);
+  EXPECT_EQ (stat_u64 (f.sink, "packets-sent"), 5u);
+  EXPECT_EQ (stat_u64 (f.sink, "silence-packets"), 3u);
+  EXPECT_EQ (stat_string (f.sink, "destination"), peer.address ());
+}
+
+TEST (SipRtpSink, SendsAStalledTailPaddedWithSilence)
+{
+  Peer peer;
+  SinkFixture f ("address=127.0.0.1 remote=" + peer.address ());
+  ASSERT_TRUE (gst_harness_wait_for_clock_id_waits (f.h, 1, 5));
+  f.push_audio (0x44, 100);
+  f.tick ();
+  RtpInfo first = receive_rtp (peer);
+  EXPECT_TRUE (all_bytes (first.payload, 0xff));  /* maybe more is coming */
+  f.tick ();
+  RtpInfo second = receive_rtp (peer);
+  EXPECT_TRUE (all_bytes (std::vector<guint8> (second.payload.begin (),
+              second.payload.begin () + 100), 0x44));
+  EXPECT_TRUE (all_bytes (std::vector<guint8> (second.payload.begin () + 100,
+              second.payload.end ()), 0xff));
+  guint64 sent_ms = 0;
+  g_object_get (f.sink, "sent-ms", &sent_ms, nullptr);
+  EXPECT_EQ (sent_ms, 12u);     /* 100 samples */
+}
+
+TEST (SipRtpSink, UpstreamFlushKeepsSequenceAndTimestampsContinuous)
+{
+  Peer peer;
+  SinkFixture f ("address=127.0.0.1 remote=" + peer.address ());
+  ASSERT_TRUE (gst_harness_wait_for_clock_id_waits (f.h, 1, 5));
+  for (int i = 0; i < 4; i++)
+    f.push_audio (0x31);
+
+  std::vector<RtpInfo> packets;
+  f.tick ();
+  packets.push_back (receive_rtp (peer));
+  guint64 segment_ms = 0;
+  g_object_get (f.sink, "segment-sent-ms", &segment_ms, nullptr);
+  EXPECT_EQ (segment_ms, 20u);
+
+  /* Barge-in: upstream flushes the three frames still queued. */
+  EXPECT_TRUE (gst_harness_push_event (f.h, gst_event_new_flush_start ()));
+  EXPECT_TRUE (gst_harness_push_event (f.h, gst_event_new_flush_stop (TRUE)));
+  GstSegment segment;
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  EXPECT_TRUE (gst_harness_push_event (f.h, gst_event_new_segment (&segment)));
+
+  GstMessage *flushed = gst_bus_pop_filtered (f.bus, GST_MESSAGE_ELEMENT);
+  ASSERT_NE (flushed, nullptr);
+  const GstStructure *s = gst_message_get_structure (flushed);
+  EXPECT_TRUE (gst_structure_has_name (s, "siprtp-flushed"));
+  guint64 value = 0;
+  gst_structure_get_uint64 (s, "segment-sent-ms", &value);
+  EXPECT_EQ (value, 20u);
+  gst_structure_get_uint64 (s, "dropped-ms", &value);
+  EXPECT_EQ (value, 60u);
+  gst_message_unref (flushed);
+
+  f.tick ();      /* nothing queued: silence */
+  packets.push_back (receive_rtp (peer));
+  f.push_audio (0x32);
+  f.tick ();
+  packets.push_back (receive_rtp (peer));
+
+  EXPECT_TRUE (all_bytes (packets[0].payload, 0x31));
+  EXPECT_TRUE (all_bytes (packets[1].payload, 0xff));
+  EXPECT_TRUE (all_bytes (packets[2].payload, 0x32));
+  expect_continuous (packets);
+
+  guint64 sent_ms = 0;
+  g_object_get (f.sink, "sent-ms", &sent_ms, "segment-sent-ms", &segment_ms,
+      nullptr);
+  EXPECT_EQ (sent_ms, 40u);
+  EXPECT_EQ (segment_ms, 20u);  /* the new segment only */
+}
+
+TEST (SipRtpSink, SendsNothingWhileOnHold)
+{
+  Peer peer;
+  SinkFixture f ("address=127.0.0.1 remote=" + peer.address ());
+  auto call = RtpCallRegistry::instance ().find ("port:" +
+      std::to_string (f.port));
+  ASSERT_TRUE (call);
+  ASSERT_TRUE (gst_harness_wait_for_clock_id_waits (f.h, 1, 5));
+  f.tick ();
+  RtpInfo before = receive_rtp (peer);
+
+  RtpMediaParams params = call->params ();
+  params.send = false;
+  call->update (params);
+  f.push_audio (0x55);
+  f.push_audio (0x56);
+  f.tick ();
+  f.tick ();
+  /* The pacer finished both slots (it waits for the next): nothing left. */
+  EXPECT_FALSE (peer.has_datagram ());
+  EXPECT_EQ (stat_u64 (f.sink, "packets-sent"), 1u);
+  guint64 sent_ms = 0;
+  g_object_get (f.sink, "sent-ms", &sent_ms, nullptr);
+  EXPECT_EQ (sent_ms, 0u);
+
+  /* Resumed: next sequence number, timestamp advanced by the held time. */
+  params.send = true;
+  call->update (params);
+  f.push_audio (0x57);
+  f.tick ();
+  RtpInfo after = receive_rtp (peer);
+  EXPECT_EQ (guint16 (before.seq + 1), after.seq);
+  EXPECT_EQ (before.ts + 3 * kFrame, after.ts);
+  EXPECT_TRUE (all_bytes (after.payload, 0x57));
+}
+
+TEST (SipRtpSink, SymmetricRtpAnswersTheLatchedSource)
+{
+  Peer sdp_remote;          /* where the SDP says the caller is */
+  Peer caller;              /* where its RTP really comes from (NAT) */
+  SrcFixture src ("address=127.0.0.1");
+  JitterInputCounter counter (src.src);
+  SinkFixture sink ("address=127.0.0.1 port=" + std::to_string (src.port) +
+      " remote=" + sdp_remote.address ());
+  EXPECT_EQ (sink.port, src.port);
+  ASSERT_TRUE (gst_harness_wait_for_clock_id_waits (sink.h, 1, 5));
+
+  sink.tick ();
+  guint16 from = 0;
+  RtpInfo first = receive_rtp (sdp_remote, &from);
+  EXPECT_EQ (from, src.port);     /* sent from the receiving socket */
+
+  caller.send_to (src.port, audio_packet (1, 1));
+  caller.send_to (src.port, audio_packet (2, 2));
+  ASSERT_TRUE (counter.wait_for (2));   /* the first one latched */
+
+  sink.tick ();
+  RtpInfo second = receive_rtp (caller, &from);
+  EXPECT_EQ (from, src.port);
+  EXPECT_EQ (guint16 (first.seq + 1), second.seq);
+  EXPECT_FALSE (sdp_remote.has_datagram ());
+  EXPECT_EQ (stat_string (sink.sink, "destination"), caller.address ());
+}
+
+TEST (SipRtpSink, BindsToASipdCallWithItsCodecAndPtime)
+{
+  Peer call_socket_owner;
+  Peer remote;
+  RtpMediaParams params;
+  params.payload_type = 8;
+  params.encoding_name = "PCMA";
+  params.ptime_ms = 30;
+  params.remote_address = "127.0.0.1";
+  params.remote_port = remote.port;
+  auto call = RtpCallRegistry::instance ().add ("test-sink-call",
+      call_socket_owner.socket, params);
+  ASSERT_TRUE (call);
+  {
+    GstElement *sink = gst_element_factory_make ("siprtpsink", nullptr);
+    g_object_set (sink, "call-id", "test-sink-call", nullptr);
+    GstHarness *h = gst_harness_new_with_element (sink, "sink", nullptr);
+    /* The call is PCMA: mu-law is refused, a-law accepted. */
+    GstCaps *mulaw = gst_caps_from_string ("audio/x-mulaw, rate=8000, "
+        "channels=1");
+    GstCaps *alaw = gst_caps_from_string ("audio/x-alaw, rate=8000, "
+        "channels=1");
+    EXPECT_FALSE (gst_pad_peer_query_accept_caps (h->srcpad, mulaw));
+    EXPECT_TRUE (gst_pad_peer_query_accept_caps (h->srcpad, alaw));
+    gst_harness_set_src_caps (h, alaw);
+    gst_caps_unref (mulaw);
+    ASSERT_TRUE (gst_harness_wait_for_clock_id_waits (h, 1, 5));
+    GstBuffer *audio = gst_buffer_new_allocate (nullptr, 240, nullptr);
+    gst_buffer_memset (audio, 0, 0x66, 240);
+    EXPECT_EQ (gst_harness_push (h, audio), GST_FLOW_OK);
+    gst_harness_crank_single_clock_wait (h);
+    guint16 from = 0;
+    RtpInfo first = receive_rtp (remote, &from);
+    gst_harness_crank_single_clock_wait (h);
+    RtpInfo second = receive_rtp (remote);
+    EXPECT_EQ (from, call_socket_owner.port);
+    EXPECT_EQ (first.pt, 8);
+    EXPECT_EQ (first.payload.size (), 240u);      /* 30 ms */
+    EXPECT_TRUE (all_bytes (first.payload, 0x66));
+    EXPECT_TRUE (all_bytes (second.payload, 0xd5));       /* a-law silence */
+    EXPECT_EQ (first.ts + 240, second.ts);
+    gst_harness_teardown (h);
+    gst_object_unref (sink);
+  }
+  RtpCallRegistry::instance ().remove ("test-sink-call");
+}
+
+/* ------------------------------------------------------ gst-launch line */
+
+TEST (SipRtpLaunch, ParsedPipelineSendsReceivesAndReportsDtmf)
+{
+  Peer caller;
+  Peer probe_port;          /* only to pick a free port for the call */
+  guint16 port = probe_port.port;
+  g_clear_object (&probe_port.socket);
+  probe_port.socket = g_socket_new (G_SOCKET_FAMILY_IPV4,
+      G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, nullptr);
+
+  gchar *desc = g_strdup_printf ("siprtpsrc name=src address=127.0.0.1 "
+      "port=%u ! fakesink "
+      "audiotestsrc is-live=true wave=silence ! "
+      "audio/x-raw,rate=8000,channels=1 ! mulawenc ! "
+      "siprtpsink name=sink address=127.0.0.1 port=%u remote=%s", port, port,
+      caller.address ().c_str ());
+  GError *error = nullptr;
+  GstElement *pipeline = gst_parse_launch (desc, &error);
+  g_free (desc);
+  ASSERT_NE (pipeline, nullptr) << (error ? error->message : "");
+  ASSERT_NE (gst_element_set_state (pipeline, GST_STATE_PLAYING),
+      GST_STATE_CHANGE_FAILURE);
+
+  guint16 from = 0;
+  RtpInfo rtp = receive_rtp (caller, &from);
+  EXPECT_EQ (from, port);
+  EXPECT_EQ (rtp.pt, 0);
+  EXPECT_EQ (rtp.payload.size (), kFrame);
+
+  caller.send_to (port, audio_packet (1, 1));
+  caller.send_to (port, dtmf_packet (2, 1160, 1, false, 160, true));
+  for (guint16 seq = 3; seq < 6; seq++)
+    caller.send_to (port, dtmf_packet (seq, 1160, 1, true, 640));
+  caller.send_to (port, audio_packet (6, 6));
+
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *message = nullptr;
+  for (;;) {
+    message = gst_bus_timed_pop_filtered (bus, 5 * GST_SECOND,
+        static_cast<GstMessageType> (GST_MESSAGE_ELEMENT | GST_MESSAGE_ERROR));
+    if (message == nullptr || GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR
+        || gst_structure_has_name (gst_message_get_structure (message),
+            "siprtp-dtmf"))
+      break;
+    gst_message_unref (message);
+  }
+  ASSERT_NE (message, nullptr);
+  ASSERT_EQ (GST_MESSAGE_TYPE (message), GST_MESSAGE_ELEMENT);
+  const GstStructure *s = gst_message_get_structure (message);
+  EXPECT_STREQ (gst_structure_get_string (s, "digit"), "1");
+  guint duration = 0;
+  gst_structure_get_uint (s, "duration-ms", &duration);
+  EXPECT_EQ (duration, 80u);
+  gst_message_unref (message);
+  gst_object_unref (bus);
+
+  GstElement *src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  EXPECT_EQ (stat_u64 (src, "packets-received"), 6u);
+  gst_object_unref (src);
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  EXPECT_FALSE (RtpCallRegistry::instance ().find ("port:" +
+          std::to_string (port)));
+}
+
+int
+main (int argc, char **argv)
+{
+  gst_init (&argc, &argv);
+  ::testing::InitGoogleTest (&argc, argv);
+  return RUN_ALL_TESTS ();
+}
