@@ -747,6 +747,28 @@ TEST (SipRtpSink, UpstreamFlushKeepsSequenceAndTimestampsContinuous)
   EXPECT_EQ (segment_ms, 20u);  /* the new segment only */
 }
 
+TEST (SipRtpSink, SendsWhatIsQueuedThenPassesEos)
+{
+  Peer peer;
+  SinkFixture f ("address=127.0.0.1 remote=" + peer.address ());
+  ASSERT_TRUE (gst_harness_wait_for_clock_id_waits (f.h, 1, 5));
+  f.push_audio (0x71);
+  f.push_audio (0x72);
+  EXPECT_TRUE (gst_harness_push_event (f.h, gst_event_new_eos ()));
+  EXPECT_EQ (gst_bus_pop_filtered (f.bus, GST_MESSAGE_EOS), nullptr);
+  f.tick ();
+  EXPECT_TRUE (all_bytes (receive_rtp (peer).payload, 0x71));
+  EXPECT_EQ (gst_bus_pop_filtered (f.bus, GST_MESSAGE_EOS), nullptr);
+  ASSERT_TRUE (gst_harness_crank_single_clock_wait (f.h));
+  EXPECT_TRUE (all_bytes (receive_rtp (peer).payload, 0x72));
+  GstMessage *eos = gst_bus_timed_pop_filtered (f.bus, 5 * GST_SECOND,
+      GST_MESSAGE_EOS);
+  EXPECT_NE (eos, nullptr);
+  if (eos)
+    gst_message_unref (eos);
+  EXPECT_FALSE (peer.has_datagram ());
+}
+
 TEST (SipRtpSink, SendsNothingWhileOnHold)
 {
   Peer peer;
