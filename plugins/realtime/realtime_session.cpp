@@ -388,11 +388,12 @@ void
 Session::connect_failed (const std::string & context, GError * error, guint status)
 {
   std::string url, reason;
-  guint timeout_ms;
+  guint timeout_ms, attempts;
   {
     std::lock_guard<std::mutex> guard (lock_);
     url = endpoint_.url;
     timeout_ms = settings_.connect_timeout_ms;
+    attempts = settings_.reconnect_attempts;
   }
   GQuark domain = GST_RESOURCE_ERROR;
   gint code = GST_RESOURCE_ERROR_OPEN_READ;
@@ -423,7 +424,7 @@ Session::connect_failed (const std::string & context, GError * error, guint stat
 
   /* A first connection that fails is a configuration or reachability problem
    * the caller must not wait on; a reconnect follows the retry policy. */
-  if (ever_ready_ && reconnects_ < settings_.reconnect_attempts) {
+  if (ever_ready_ && reconnects_ < attempts) {
     connection_lost ("reconnect failed: " + reason);
     return;
   }
