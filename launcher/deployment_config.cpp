@@ -416,7 +416,7 @@ parse_ai (ConfigReader & reader, AiSettings & ai)
 {
   const std::string g = "ai";
   check_unknown_keys (reader, g,
-      {"url", "auth", "key-env", "key", "ca-file", "model"}, {});
+      {"url", "auth", "key-env", "key", "ca-file", "model", "connect-timeout"}, {});
 
   if (auto url = reader.string (g, "url")) {
     GUri *uri = g_uri_parse (url->c_str (), G_URI_FLAGS_NONE, nullptr);
@@ -475,6 +475,8 @@ parse_ai (ConfigReader & reader, AiSettings & ai)
   }
   if (auto model = reader.string (g, "model"))
     ai.model = *model;
+  if (auto timeout = reader.integer (g, "connect-timeout", 1, 300, ai.connect_timeout_s))
+    ai.connect_timeout_s = static_cast<guint> (*timeout);
 }
 
 void

@@ -60,6 +60,8 @@ struct AiSettings {
   std::string key;             /* inline key (discouraged, warned about) */
   std::string ca_file;
   std::string model;           /* model or Azure deployment name */
+  /* How long a call waits for its AI session before it is refused (503). */
+  guint connect_timeout_s = 10;
 
   /* url with ?model=<model> added when the url has no model parameter. */
   std::string effective_url () const;

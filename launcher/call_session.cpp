@@ -1,0 +1,538 @@
+/* One call: route, graph, answer/refuse, fallback, teardown. */
+
+#include "call_session.h"
+
+#include <cstring>
+
+#include "call_variables.h"
+#include "pipeline_builder.h"
+#include "route_selector.h"
+#include "sip_call_facts.h"
+
+namespace voxbridge::launcher {
+
+namespace {
+
+/* A fallback prompt longer than this is cut short by a hang-up. */
+constexpr guint kFallbackLimitS = 120;
+
+bool
+is_ai_element (GstObject * object)
+{
+  if (!GST_IS_ELEMENT (object))
+    return false;
+  GstElementFactory *factory = gst_element_get_factory (GST_ELEMENT (object));
+  const char *name = factory ? GST_OBJECT_NAME (factory) : nullptr;
+  return name && g_str_has_prefix (name, "realtime");
+}
+
+std::string
+format_seconds (double seconds)
+{
+  gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
+  g_ascii_formatd (buf, sizeof buf, "%.1f", seconds);
+  return buf;
+}
+
+}  // namespace
+
+CallSession::CallSession (CallSessionHost & host, sipd::CallPtr call, CallFacts facts)
+  : host_ (host), call_ (std::move (call)), facts_ (std::move (facts)),
+    started_at_us_ (g_get_real_time ())
+{
+}
+
+CallSession::~CallSession ()
+{
+  clear_timers ();
+  stop_graph ();
+}
+
+void
+CallSession::publish (CallEventType type,
+    std::vector<std::pair<std::string, std::string>> fields)
+{
+  host_.publish (CallEvent::now (type, id (), std::move (fields)));
+}
+
+void
+CallSession::start_inbound ()
+{
+  const DeploymentConfig & config = host_.config ();
+  route_ = select_route (config.routes, facts_);
+  publish (CallEventType::CallStarted, {{"direction", facts_.direction},
+      {"from", facts_.from_uri}, {"to", facts_.to_uri},
+      {"route", route_ ? route_->name : ""}});
+  if (!route_) {
+    refuse (404, "no_route", "no route for '" + facts_.request_user + "'");
+    return;
+  }
+
+  vars_ = make_call_variables (config, *route_, facts_);
+  if (!run_graph (route_->pipeline_file, "pipeline")) {
+    refuse (500, "failed", "pipeline of route " + route_->name + " failed");
+    return;
+  }
+  if (!graph_has_realtimesink ()) {
+    answer ();
+    return;
+  }
+  phase_ = Phase::kWaitingForAi;
+  ai_timer_ = g_timeout_add_seconds (config.ai.connect_timeout_s, on_ai_timeout, this);
+}
+
+void
+CallSession::start_outbound (const Route & route, const PipelineVariables & extra_vars)
+{
+  route_ = &route;
+  extra_vars_ = extra_vars;
+  phase_ = Phase::kDialing;
+  publish (CallEventType::CallStarted, {{"direction", facts_.direction},
+      {"from", facts_.from_uri}, {"to", facts_.to_uri}, {"route", route.name}});
+}
+
+void
+CallSession::on_state_changed (sipd::CallState state)
+{
+  if (phase_ != Phase::kDialing)
+    return;
+  if (state != sipd::CallState::kAnswered && state != sipd::CallState::kConfirmed)
+    return;
+  /* The answer's SDP decided the codec. */
+  facts_ = call_facts_from_sip (*call_);
+  vars_ = make_call_variables (host_.config (), *route_, facts_);
+  for (const auto & [name, value] : extra_vars_)
+    vars_["var." + name] = value;
+  if (!run_graph (route_->pipeline_file, "pipeline")) {
+    outcome_ = "failed";
+    hang_up ("pipeline of route " + route_->name + " failed");
+    return;
+  }
+  connected ();
+}
+
+void
+CallSession::on_hold_changed (bool held)
+{
+  g_message ("call %s: %s", id ().c_str (), held ? "on hold" : "resumed");
+}
+
+void
+CallSession::on_sip_dtmf (char digit, guint duration_ms)
+{
+  publish (CallEventType::Dtmf, {{"digit", std::string (1, digit)},
+      {"duration_ms", std::to_string (duration_ms)}});
+}
+
+void
+CallSession::answer ()
+{
+  clear_timers ();
+  if (!call_->answer ()) {
+    /* Cancelled meanwhile: sipd reports the end. */
+    g_message ("call %s: could not answer (call state %s)", id ().c_str (),
+        sipd::call_state_to_string (call_->state ()));
+    return;
+  }
+  connected ();
+}
+
+void
+CallSession::connected ()
+{
+  phase_ = Phase::kConnected;
+  answered_at_us_ = g_get_real_time ();
+  answered_mono_us_ = g_get_monotonic_time ();
+  std::string codec = call_->variable ("rtp.codec");
+  publish (CallEventType::CallAnswered, {{"codec", codec.empty () ? facts_.codec : codec}});
+}
+
+void
+CallSession::refuse (int status, const std::string & outcome, const std::string & reason)
+{
+  clear_timers ();
+  stop_graph ();
+  outcome_ = outcome;
+  end_reason_ = reason;
+  phase_ = Phase::kEnding;
+  g_message ("call %s: refused with %d: %s", id ().c_str (), status, reason.c_str ());
+  bool sent = status == 503 ? call_->reject_unavailable () : call_->reject (status);
+  if (!sent)
+    g_message ("call %s: could not send %d (call state %s)", id ().c_str (), status,
+        sipd::call_state_to_string (call_->state ()));
+}
+
+void
+CallSession::hang_up (const std::string & reason)
+{
+  if (phase_ == Phase::kEnding || phase_ == Phase::kEnded)
+    return;
+  clear_timers ();
+  stop_graph ();
+  if (end_reason_.empty ())
+    end_reason_ = reason;
+  phase_ = Phase::kEnding;
+  g_message ("call %s: hanging up: %s", id ().c_str (), reason.c_str ());
+  call_->hangup (reason);
+}
+
+void
+CallSession::fail_after_answer (const std::string & reason)
+{
+  stop_graph ();
+  outcome_ = "failed";
+  end_reason_ = reason;
+  if (route_ && !route_->fallback_pipeline_file.empty ()
+      && run_graph (route_->fallback_pipeline_file, "fallback pipeline")) {
+    phase_ = Phase::kFallback;
+    fallback_timer_ = g_timeout_add_seconds (kFallbackLimitS, on_fallback_timeout, this);
+    g_message ("call %s: playing the fallback prompt before hanging up", id ().c_str ());
+    return;
+  }
+  hang_up (reason);
+}
+
+void
+CallSession::on_ended (const sipd::CallEnd & end)
+{
+  clear_timers ();
+  stop_graph ();
+  const bool answered = answered_at_us_ != 0;
+  const Phase was = phase_;
+  phase_ = Phase::kEnded;
+
+  if (outcome_.empty ()) {
+    if (answered)
+      outcome_ = "completed";
+    else if (end.by == sipd::EndedBy::kRemote)
+      outcome_ = "cancelled";
+    else
+      outcome_ = "failed";
+  }
+  std::string reason = end_reason_;
+  if (reason.empty ()) {
+    if (end.by == sipd::EndedBy::kRemote)
+      reason = end.status == 487 || was == Phase::kWaitingForAi || was == Phase::kRouting ?
+          "cancelled by the caller" : "remote hung up";
+    else
+      reason = end.reason.empty () ? "ended" : end.reason;
+  }
+
+  double duration_s = 0;
+  if (answered) {
+    duration_s = (g_get_monotonic_time () - answered_mono_us_) / 1e6;
+    host_.metrics ().call_duration_seconds.observe (duration_s);
+  }
+  host_.metrics ().calls_total.inc ({outcome_});
+  publish (CallEventType::CallEnded, {{"reason", reason},
+      {"duration_s", format_seconds (duration_s)}, {"outcome", outcome_},
+      {"sip_status", std::to_string (end.status)}});
+}
+
+bool
+CallSession::run_graph (const std::string & file, const char *what)
+{
+  PipelineError render_error;
+  auto rendered = render_pipeline_file (file, vars_, render_error);
+  if (!rendered) {
+    g_warning ("call %s: %s: %s", id ().c_str (), what, render_error.to_string ().c_str ());
+    host_.metrics ().errors_total.inc ({"pipeline"});
+    publish (CallEventType::Error, {{"cause", "pipeline"},
+        {"message", render_error.to_string ()}});
+    return false;
+  }
+  PipelineBuildError build_error;
+  GstElement *pipeline = build_pipeline (*rendered, build_error);
+  if (!pipeline) {
+    g_warning ("call %s: %s: %s", id ().c_str (), what, build_error.to_string ().c_str ());
+    host_.metrics ().errors_total.inc ({"pipeline"});
+    publish (CallEventType::Error, {{"cause", "pipeline"},
+        {"message", build_error.to_string ()}});
+    return false;
+  }
+  gst_object_set_name (GST_OBJECT (pipeline), ("call-" + id ()).c_str ());
+  pipeline_ = pipeline;
+  pipeline_file_ = file;
+  GstBus *bus = gst_element_get_bus (pipeline);
+  bus_watch_ = gst_bus_add_watch (bus, on_bus_message, this);
+
+  if (gst_element_set_state (pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    std::string message = "could not start";
+    if (GstMessage *error = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR)) {
+      GError *err = nullptr;
+      gchar *debug = nullptr;
+      gst_message_parse_error (error, &err, &debug);
+      gchar *source = gst_object_get_path_string (GST_MESSAGE_SRC (error));
+      message = std::string (source) + ": " + err->message;
+      g_free (source);
+      g_clear_error (&err);
+      g_free (debug);
+      gst_message_unref (error);
+    }
+    gst_object_unref (bus);
+    g_warning ("call %s: %s %s did not reach PLAYING: %s", id ().c_str (), what,
+        file.c_str (), message.c_str ());
+    host_.metrics ().errors_total.inc ({"pipeline"});
+    publish (CallEventType::Error, {{"cause", "pipeline"}, {"message", message}});
+    stop_graph ();
+    return false;
+  }
+  gst_object_unref (bus);
+  g_message ("call %s: %s %s running", id ().c_str (), what, file.c_str ());
+  return true;
+}
+
+void
+CallSession::stop_graph ()
+{
+  if (bus_watch_ != 0) {
+    g_source_remove (bus_watch_);
+    bus_watch_ = 0;
+  }
+  if (pipeline_) {
+    gst_element_set_state (pipeline_, GST_STATE_NULL);
+    gst_object_unref (pipeline_);
+    pipeline_ = nullptr;
+  }
+}
+
+bool
+CallSession::graph_has_realtimesink () const
+{
+  bool found = false;
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (pipeline_));
+  GValue item = G_VALUE_INIT;
+  while (!found && gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    GstElement *element = GST_ELEMENT (g_value_get_object (&item));
+    GstElementFactory *factory = gst_element_get_factory (element);
+    found = factory && g_str_equal (GST_OBJECT_NAME (factory), "realtimesink");
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+  return found;
+}
+
+void
+CallSession::clear_timers ()
+{
+  if (ai_timer_ != 0) {
+    g_source_remove (ai_timer_);
+    ai_timer_ = 0;
+  }
+  if (fallback_timer_ != 0) {
+    g_source_remove (fallback_timer_);
+    fallback_timer_ = 0;
+  }
+}
+
+gboolean
+CallSession::on_ai_timeout (gpointer data)
+{
+  auto *self = static_cast<CallSession *> (data);
+  auto keep = self->shared_from_this ();
+  self->ai_timer_ = 0;
+  const std::string message = "AI session not ready within " +
+      std::to_string (self->host_.config ().ai.connect_timeout_s) + " s";
+  g_warning ("call %s: %s", self->id ().c_str (), message.c_str ());
+  self->host_.metrics ().errors_total.inc ({"ai"});
+  self->publish (CallEventType::Error, {{"cause", "ai"}, {"message", message}});
+  self->refuse (503, "failed", message);
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+CallSession::on_fallback_timeout (gpointer data)
+{
+  auto *self = static_cast<CallSession *> (data);
+  auto keep = self->shared_from_this ();
+  self->fallback_timer_ = 0;
+  self->hang_up ("fallback prompt too long");
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+CallSession::on_bus_message (GstBus * bus, GstMessage * message, gpointer data)
+{
+  auto *self = static_cast<CallSession *> (data);
+  auto keep = self->shared_from_this ();
+  self->handle_bus_message (message);
+  return G_SOURCE_CONTINUE;
+}
+
+void
+CallSession::handle_bus_message (GstMessage * message)
+{
+  switch (GST_MESSAGE_TYPE (message)) {
+    case GST_MESSAGE_ERROR:
+      handle_error (message);
+      break;
+    case GST_MESSAGE_EOS:
+      handle_eos ();
+      break;
+    case GST_MESSAGE_WARNING: {
+      GError *err = nullptr;
+      gst_message_parse_warning (message, &err, nullptr);
+      g_message ("call %s: warning from %s: %s", id ().c_str (),
+          GST_OBJECT_NAME (GST_MESSAGE_SRC (message)), err->message);
+      g_clear_error (&err);
+      break;
+    }
+    case GST_MESSAGE_ELEMENT:
+      handle_element_message (message);
+      break;
+    default:
+      break;
+  }
+}
+
+void
+CallSession::handle_element_message (GstMessage * message)
+{
+  const GstStructure *s = gst_message_get_structure (message);
+  if (!s)
+    return;
+  const char *name = gst_structure_get_name (s);
+  auto text_of = [s] (const char *field) -> std::string {
+    const char *value = gst_structure_get_string (s, field);
+    return value ? value : "";
+  };
+  auto is_final = [s] () -> bool {
+    gboolean final = FALSE;
+    return gst_structure_get_boolean (s, "final", &final) && final;
+  };
+
+  if (g_str_has_prefix (name, "realtime-"))
+    host_.metrics ().ai_events_total.inc ({name + strlen ("realtime-")});
+
+  if (g_str_equal (name, "realtime-session-ready")) {
+    gboolean reconnected = FALSE;
+    gst_structure_get_boolean (s, "reconnected", &reconnected);
+    g_message ("call %s: AI session ready%s", id ().c_str (),
+        reconnected ? " again (reconnected)" : "");
+    if (phase_ == Phase::kWaitingForAi)
+      answer ();
+  } else if (g_str_equal (name, "realtime-session-lost")) {
+    g_message ("call %s: AI session lost: %s", id ().c_str (), text_of ("reason").c_str ());
+  } else if (g_str_equal (name, "realtime-input-transcript")) {
+    if (is_final ())
+      publish (CallEventType::CallerTranscript, {{"text", text_of ("text")}});
+  } else if (g_str_equal (name, "realtime-output-transcript")) {
+    if (is_final ())
+      publish (CallEventType::AiTranscript, {{"text", text_of ("text")}});
+  } else if (g_str_equal (name, "realtime-output-text")) {
+    if (is_final ())
+      publish (CallEventType::AiText, {{"text", text_of ("text")}});
+  } else if (g_str_equal (name, "realtime-error")) {
+    /* A failed connection also posts an ERROR, reported there. */
+    if (text_of ("type") != "connection") {
+      host_.metrics ().errors_total.inc ({"ai"});
+      publish (CallEventType::Error, {{"cause", "ai"},
+          {"message", text_of ("code") + ": " + text_of ("message")}});
+    }
+  } else if (g_str_equal (name, "siprtp-dtmf")) {
+    guint duration_ms = 0;
+    gst_structure_get_uint (s, "duration-ms", &duration_ms);
+    publish (CallEventType::Dtmf, {{"digit", text_of ("digit")},
+        {"duration_ms", std::to_string (duration_ms)}});
+  }
+}
+
+void
+CallSession::handle_error (GstMessage * message)
+{
+  GError *err = nullptr;
+  gchar *debug = nullptr;
+  gst_message_parse_error (message, &err, &debug);
+  const bool ai = is_ai_element (GST_MESSAGE_SRC (message));
+  gchar *source = gst_object_get_path_string (GST_MESSAGE_SRC (message));
+  const std::string text = err->message;
+  g_warning ("call %s: error from %s (%s): %s (%s)", id ().c_str (), source,
+      pipeline_file_.c_str (), err->message, debug ? debug : "");
+  g_free (source);
+  g_free (debug);
+  g_clear_error (&err);
+
+  const char *cause = ai ? "ai" : "pipeline";
+  host_.metrics ().errors_total.inc ({cause});
+  publish (CallEventType::Error, {{"cause", cause}, {"message", text}});
+
+  switch (phase_) {
+    case Phase::kRouting:
+    case Phase::kWaitingForAi:
+      refuse (503, "failed", (ai ? "AI unavailable: " : "pipeline failed: ") + text);
+      break;
+    case Phase::kConnected:
+      fail_after_answer ((ai ? "AI failed: " : "pipeline failed: ") + text);
+      break;
+    case Phase::kFallback:
+      hang_up ("fallback pipeline failed: " + text);
+      break;
+    case Phase::kDialing:
+    case Phase::kEnding:
+    case Phase::kEnded:
+      stop_graph ();
+      break;
+  }
+}
+
+void
+CallSession::handle_eos ()
+{
+  switch (phase_) {
+    case Phase::kFallback:
+      hang_up ("fallback prompt played");
+      break;
+    case Phase::kConnected:
+      hang_up ("pipeline ended");
+      break;
+    case Phase::kWaitingForAi:
+    case Phase::kRouting:
+      refuse (503, "failed", "pipeline ended before the AI was ready");
+      break;
+    default:
+      stop_graph ();
+      break;
+  }
+}
+
+CallInfo
+CallSession::info (bool details) const
+{
+  CallInfo info;
+  info.id = id ();
+  info.direction = facts_.direction;
+  switch (phase_) {
+    case Phase::kRouting:
+    case Phase::kWaitingForAi:
+    case Phase::kDialing:
+      info.state = "ringing";
+      break;
+    case Phase::kConnected:
+    case Phase::kFallback:
+      info.state = "answered";
+      break;
+    case Phase::kEnding:
+    case Phase::kEnded:
+      info.state = "ending";
+      break;
+  }
+  info.from = facts_.from_uri;
+  info.to = facts_.to_uri;
+  info.route = route_ ? route_->name : "";
+  info.codec = call_->variable ("rtp.codec");
+  info.started_at_us = started_at_us_;
+  info.answered_at_us = answered_at_us_;
+  if (!details)
+    return info;
+  if (pipeline_) {
+    GstState state = GST_STATE_VOID_PENDING;
+    gst_element_get_state (pipeline_, &state, nullptr, 0);
+    info.pipeline_state = gst_element_state_get_name (state);
+  }
+  info.headers = facts_.headers;
+  info.variables = vars_;
+  return info;
+}
+
+}  // namespace voxbridge::launcher
