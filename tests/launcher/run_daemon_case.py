@@ -1,0 +1,553 @@
+#!/usr/bin/env python3
+"""One end-to-end case of the voxbridge daemon: start the off-line Realtime
+server (or a dead / silent AI endpoint), start the real `voxbridge --config`
+with a generated deployment config on free loopback ports, drive real sipp
+calls at it, and check the call events (event log on stdout, and the SSE
+stream of GET /events), the HTTP API and the SIP results.
+
+After every case: GET /calls is empty, /metrics shows no active call, no
+RTP port and no SIP call held; SIGTERM makes the daemon exit 0.
+
+Usage: run_daemon_case.py BUILD_DIR SOURCE_DIR CASE
+"""
+
+import http.client
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+BUILD_DIR, SOURCE_DIR, CASE = sys.argv[1:4]
+VOXBRIDGE = os.path.join(BUILD_DIR, "launcher", "voxbridge")
+SIM = os.path.join(BUILD_DIR, "tools", "realtime-sim", "voxbridge-realtime-sim")
+OWN_SCENARIOS = os.path.join(SOURCE_DIR, "tests", "launcher", "scenarios")
+SIPD_SCENARIOS = os.path.join(SOURCE_DIR, "tests", "sipd", "scenarios")
+PIPELINES = os.path.join(SOURCE_DIR, "pipelines")
+PROMPT = os.path.join(SOURCE_DIR, "examples", "prompts", "unavailable.wav")
+
+# Generous upper bounds for things that normally take well under a second;
+# they only decide when to give up, nothing is asserted about durations.
+WAIT_S = 30
+
+
+class Failure(Exception):
+    pass
+
+
+def free_port():
+    """A port free for both UDP and TCP on loopback."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+            u.bind(("127.0.0.1", 0))
+            port = u.getsockname()[1]
+            try:
+                with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+                    t.bind(("127.0.0.1", port))
+                    return port
+            except OSError:
+                continue
+    raise RuntimeError("no free port")
+
+
+def wait_until(predicate, what, timeout=WAIT_S):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise Failure("gave up waiting for " + what)
+        time.sleep(0.05)
+
+
+class Process:
+    """A child process whose stdout and stderr lines are collected."""
+
+    def __init__(self, name, argv, env=None, cwd=None):
+        self.name = name
+        self.out = []
+        self.err = []
+        self.lock = threading.Lock()
+        print("%s: %s" % (name, " ".join(argv)))
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, env=env, cwd=cwd)
+        self.threads = [
+            threading.Thread(target=self._read, args=(self.proc.stdout, self.out), daemon=True),
+            threading.Thread(target=self._read, args=(self.proc.stderr, self.err), daemon=True)]
+        for t in self.threads:
+            t.start()
+
+    def _read(self, stream, sink):
+        for line in stream:
+            with self.lock:
+                sink.append(line.rstrip("\n"))
+
+    def lines(self, which="out"):
+        with self.lock:
+            return list(self.out if which == "out" else self.err)
+
+    def wait_line(self, regex, which="out", timeout=WAIT_S):
+        def seen():
+            for line in self.lines(which):
+                m = re.search(regex, line)
+                if m:
+                    return m
+            if self.proc.poll() is not None:
+                raise Failure("%s exited (%s) before printing %s"
+                              % (self.name, self.proc.returncode, regex))
+            return None
+        return wait_until(seen, "%s to print %s" % (self.name, regex), timeout)
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise Failure("%s did not exit on %s" % (self.name, sig))
+        for t in self.threads:
+            t.join(2)
+        return self.proc.returncode
+
+
+class Daemon(Process):
+    def __init__(self, workdir, ai_url, env):
+        self.sip_port = free_port()
+        self.http_port = free_port()
+        rtp_base = random.randrange(40000, 59000, 2)
+        config = f"""
+[sip]
+listen = udp://127.0.0.1:{self.sip_port}, tcp://127.0.0.1:{self.sip_port}
+media-address = 127.0.0.1
+rtp-ports = {rtp_base}-{rtp_base + 199}
+max-calls = 40
+
+[ai]
+url = {ai_url}
+model = gpt-realtime
+key-env = OPENAI_API_KEY
+connect-timeout = 10
+
+[http]
+listen = 127.0.0.1:{self.http_port}
+
+[log]
+format = json
+
+[route echo]
+priority = 10
+match-user = echo
+pipeline = {PIPELINES}/echo-test.pipeline
+
+[route assistant]
+match-user = +1555*
+pipeline = {PIPELINES}/connect-evt-g711.pipeline
+fallback-pipeline = {PIPELINES}/fallback-prompt.pipeline
+prompt = {PROMPT}
+instructions = You are a test assistant. Keep answers short.
+voice = alloy
+"""
+        self.config_path = os.path.join(workdir, "voxbridge.conf")
+        with open(self.config_path, "w") as f:
+            f.write(config)
+        super().__init__("voxbridge", [VOXBRIDGE, "--config", self.config_path], env=env)
+        self.wait_line(r"listening: SIP port", which="err")
+
+    # -- the call event log (JSON lines on stdout) --
+    def events(self, event=None, call_id=None):
+        found = []
+        for line in self.lines("out"):
+            if not line.startswith("{"):
+                continue
+            try:
+                e = json.loads(line)
+            except ValueError:
+                raise Failure("event log line is not JSON: " + line)
+            if (event is None or e.get("event") == event) and \
+                    (call_id is None or e.get("call_id") == call_id):
+                found.append(e)
+        return found
+
+    def wait_event(self, event, count=1, call_id=None, timeout=WAIT_S):
+        return wait_until(lambda: len(self.events(event, call_id)) >= count and
+                          self.events(event, call_id),
+                          "%d %s event(s)" % (count, event), timeout)
+
+    # -- HTTP API --
+    def http(self, method, path, body=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=10)
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        conn.request(method, path, body=json.dumps(body) if body is not None else None,
+                     headers=headers)
+        response = conn.getresponse()
+        data = response.read().decode()
+        conn.close()
+        return response.status, data
+
+    def calls(self):
+        status, data = self.http("GET", "/calls")
+        if status != 200:
+            raise Failure("GET /calls: %d %s" % (status, data))
+        return json.loads(data)["calls"]
+
+    def metric(self, name):
+        status, data = self.http("GET", "/metrics")
+        if status != 200:
+            raise Failure("GET /metrics: %d" % status)
+        m = re.search(r"^%s (\S+)$" % re.escape(name), data, re.M)
+        if not m:
+            raise Failure("no metric %s in /metrics" % name)
+        return float(m.group(1))
+
+
+class EventStream:
+    """A GET /events client that collects the events it is sent."""
+
+    def __init__(self, port):
+        self.events = []
+        self.lock = threading.Lock()
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.conn.request("GET", "/events")
+        self.response = self.conn.getresponse()
+        if self.response.status != 200:
+            raise Failure("GET /events: %d" % self.response.status)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        event = {}
+        try:
+            for raw in self.response:
+                line = raw.decode().rstrip("\r\n")
+                if line.startswith("event: "):
+                    event["event"] = line[7:]
+                elif line.startswith("data: "):
+                    event["data"] = json.loads(line[6:])
+                elif line == "" and event:
+                    with self.lock:
+                        self.events.append(event)
+                    event = {}
+        except (OSError, ValueError, http.client.HTTPException):
+            pass
+
+    def names(self):
+        with self.lock:
+            return [e["event"] for e in self.events]
+
+    def close(self):
+        try:
+            self.conn.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.conn.close()
+
+
+class Sipp:
+    def __init__(self, daemon, scenario, service="+15550100", extra=(), cwd=None,
+                 logdir="."):
+        port = free_port()
+        self.logdir = logdir
+        self.tag = "sipp-%d" % port
+        argv = ["sipp", "127.0.0.1:%d" % daemon.sip_port, "-sf", scenario,
+                "-s", service, "-i", "127.0.0.1", "-p", str(port),
+                "-mi", "127.0.0.1", "-mp", str(free_port()),
+                "-timeout", "60s", "-timeout_error",
+                "-trace_err", "-error_file", os.path.join(logdir, self.tag + "-errors.log"),
+                "-trace_msg", "-message_file", os.path.join(logdir, self.tag + "-messages.log")]
+        argv += list(extra) if extra else ["-m", "1"]
+        print("sipp:", " ".join(argv))
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     text=True, cwd=cwd)
+
+    def wait_ok(self, timeout=90):
+        try:
+            _, err = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise Failure("sipp did not finish")
+        if self.proc.returncode != 0:
+            self.dump()
+            raise Failure("sipp exited %d: %s" % (self.proc.returncode, err.strip()))
+
+    def dump(self):
+        for suffix in ("errors", "messages"):
+            path = os.path.join(self.logdir, "%s-%s.log" % (self.tag, suffix))
+            if os.path.exists(path):
+                with open(path, errors="replace") as f:
+                    print("---- %s ----\n%s" % (path, f.read()[-5000:]))
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def start_sim(behaviour):
+    sim = Process("sim", [SIM, "--port", "0", "--behaviour", behaviour])
+
+    # "voxbridge-realtime-sim listening on ws://127.0.0.1:PORT" (stdout or stderr)
+    def url():
+        for which in ("out", "err"):
+            for line in sim.lines(which):
+                m = re.search(r"listening on (ws://127\.0\.0\.1:\d+)", line)
+                if m:
+                    return m.group(1)
+        if sim.proc.poll() is not None:
+            raise Failure("the sim exited")
+        return None
+    return sim, wait_until(url, "the sim to listen", 10) + "/v1/realtime"
+
+
+def expect(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+def one_call_id(daemon):
+    started = daemon.wait_event("call.started")
+    return started[0]["call_id"]
+
+
+# ------------------------------------------------------------------ cases
+
+def case_caller_bye(d, ctx):
+    """Answered once the AI session is ready; DTMF; the caller's BYE ends it."""
+    stream = EventStream(d.http_port)
+    ctx["cleanup"].append(stream.close)
+    wait_until(lambda: d.metric("voxbridge_sip_calls") == 0, "metrics")  # stream is up
+    Sipp(d, os.path.join(SIPD_SCENARIOS, "basic_call.xml"), logdir=ctx["dir"]).wait_ok()
+    ended = d.wait_event("call.ended")[0]
+    expect(ended["outcome"] == "completed", "outcome %s" % ended)
+    expect(ended["reason"] == "remote hung up", "reason %s" % ended)
+    started = d.events("call.started")[0]
+    expect(started["route"] == "assistant" and started["direction"] == "inbound",
+           "call.started %s" % started)
+    expect(d.events("call.answered")[0]["codec"] == "PCMU", "codec")
+    expect(d.events("dtmf")[0]["digit"] == "5", "dtmf")
+    wait_until(lambda: "call.ended" in stream.names(), "call.ended on /events")
+    names = stream.names()
+    for name in ("call.started", "call.answered", "dtmf", "call.ended"):
+        expect(name in names, "%s not on /events: %s" % (name, names))
+    expect(names.index("call.started") < names.index("call.answered") <
+           names.index("call.ended"), "event order on /events: %s" % names)
+
+
+def make_caller_wav(directory):
+    """A spoken sentence as the 8 kHz u-law WAV sipp's rtp_stream plays."""
+    raw = os.path.join(directory, "speech.wav")
+    subprocess.run(["espeak-ng", "-w", raw, "Hello, I would like to check my order please."],
+                   check=True)
+    subprocess.run(["sox", raw, "-r", "8000", "-c", "1", "-e", "u-law",
+                    os.path.join(directory, "caller.wav"), "pad", "0.5", "2"], check=True)
+
+
+def case_conversation_delete(d, ctx):
+    """The caller speaks; both transcripts arrive; DELETE /calls/ID sends BYE."""
+    make_caller_wav(ctx["dir"])
+    sipp = Sipp(d, os.path.join(OWN_SCENARIOS, "conversation.xml"), cwd=ctx["dir"],
+                logdir=ctx["dir"])
+    ctx["cleanup"].append(sipp.kill)
+    call_id = d.wait_event("call.answered")[0]["call_id"]
+    caller = d.wait_event("transcript.caller", call_id=call_id)[0]
+    ai = d.wait_event("transcript.ai", call_id=call_id)[0]
+    print("caller said: %s / AI said: %s" % (caller["text"], ai["text"]))
+    expect(ai["text"], "empty AI transcript")
+
+    calls = d.calls()
+    expect(len(calls) == 1 and calls[0]["id"] == call_id and
+           calls[0]["state"] == "answered", "GET /calls: %s" % calls)
+    status, data = d.http("GET", "/calls/" + call_id)
+    detail = json.loads(data)
+    expect(status == 200 and detail["pipeline_state"] == "PLAYING" and
+           detail["variables"]["call.id"] == call_id and
+           detail["variables"]["header.x-amzn-connectcontactid"] == "0b9a1d6e-contact",
+           "GET /calls/ID: %d %s" % (status, data))
+
+    status, _ = d.http("DELETE", "/calls/" + call_id)
+    expect(status == 204, "DELETE /calls/ID: %d" % status)
+    sipp.wait_ok()
+    ended = d.wait_event("call.ended", call_id=call_id)[0]
+    expect(ended["reason"] == "hung up over HTTP" and ended["outcome"] == "completed",
+           "call.ended %s" % ended)
+    status, _ = d.http("DELETE", "/calls/" + call_id)
+    expect(status == 404, "DELETE of an ended call: %d" % status)
+
+
+def case_cancel(d, ctx):
+    """The AI never answers the WebSocket upgrade; the caller gives up: 487."""
+    Sipp(d, os.path.join(SIPD_SCENARIOS, "cancel.xml"), logdir=ctx["dir"]).wait_ok()
+    ended = d.wait_event("call.ended")[0]
+    expect(ended["outcome"] == "cancelled" and ended["sip_status"] == "487",
+           "call.ended %s" % ended)
+    expect(not d.events("call.answered"), "a cancelled call was answered")
+
+
+def case_ai_unreachable(d, ctx):
+    """Nothing listens at the AI URL: 503 (with Retry-After), cause ai."""
+    Sipp(d, os.path.join(OWN_SCENARIOS, "refused_503.xml"), logdir=ctx["dir"]).wait_ok()
+    ended = d.wait_event("call.ended")[0]
+    expect(ended["outcome"] == "failed" and ended["sip_status"] == "503",
+           "call.ended %s" % ended)
+    errors = d.events("error")
+    expect(errors and errors[0]["cause"] == "ai", "error events %s" % errors)
+    expect(not d.events("call.answered"), "answered without an AI")
+
+
+def case_no_route(d, ctx):
+    """No route for the number: 404, no graph."""
+    Sipp(d, os.path.join(OWN_SCENARIOS, "refused_404.xml"), service="+4930123",
+         logdir=ctx["dir"]).wait_ok()
+    ended = d.wait_event("call.ended")[0]
+    expect(ended["outcome"] == "no_route" and ended["sip_status"] == "404",
+           "call.ended %s" % ended)
+    expect(d.events("call.started")[0]["route"] == "", "route of an unrouted call")
+
+
+def case_echo_route(d, ctx):
+    """A graph without realtimesink is answered at once (no AI involved)."""
+    sipp = Sipp(d, os.path.join(OWN_SCENARIOS, "wait_bye.xml"), service="echo",
+                logdir=ctx["dir"])
+    ctx["cleanup"].append(sipp.kill)
+    call_id = d.wait_event("call.answered")[0]["call_id"]
+    expect(d.events("call.started")[0]["route"] == "echo", "route")
+    d.http("DELETE", "/calls/" + call_id)
+    sipp.wait_ok()
+    d.wait_event("call.ended")
+
+
+def case_concurrent_20(d, ctx):
+    """20 simultaneous calls, all answered and connected to the AI at once."""
+    sipp = Sipp(d, os.path.join(OWN_SCENARIOS, "wait_bye.xml"), logdir=ctx["dir"],
+                extra=["-m", "20", "-l", "20", "-r", "20", "-rp", "1000"])
+    ctx["cleanup"].append(sipp.kill)
+    answered = d.wait_event("call.answered", count=20, timeout=60)
+    calls = wait_until(lambda: (lambda c: len(c) == 20 and
+                                all(x["state"] == "answered" for x in c) and c)(d.calls()),
+                       "20 answered calls in GET /calls")
+    expect(d.metric("voxbridge_calls_active") == 20, "calls_active != 20")
+    expect(d.metric("voxbridge_sip_rtp_ports_in_use") == 20, "rtp ports != 20")
+    expect(len({e["call_id"] for e in answered}) == 20, "duplicate call ids")
+    for call in calls:
+        status, _ = d.http("DELETE", "/calls/" + call["id"])
+        expect(status == 204, "DELETE %s: %d" % (call["id"], status))
+    sipp.wait_ok()
+    ended = d.wait_event("call.ended", count=20)
+    expect(all(e["outcome"] == "completed" for e in ended), "outcomes %s" % ended)
+
+
+def case_ai_lost_fallback(d, ctx):
+    """The AI dies mid-call: fallback prompt to the caller, then our BYE."""
+    sipp = Sipp(d, os.path.join(OWN_SCENARIOS, "wait_bye.xml"), logdir=ctx["dir"])
+    ctx["cleanup"].append(sipp.kill)
+    d.wait_event("call.answered")
+    ctx["sim"].stop(signal.SIGKILL)
+    sipp.wait_ok()   # received our BYE
+    ended = d.wait_event("call.ended")[0]
+    expect(ended["outcome"] == "failed" and ended["reason"].startswith("AI failed"),
+           "call.ended %s" % ended)
+    d.wait_line(r"playing the fallback prompt", which="err")
+    d.wait_line(r"hanging up: fallback prompt played", which="err")
+
+
+def case_shutdown(d, ctx):
+    """SIGTERM with a call up: BYE to the caller, graphs stopped, exit 0."""
+    sipp = Sipp(d, os.path.join(OWN_SCENARIOS, "wait_bye.xml"), logdir=ctx["dir"])
+    ctx["cleanup"].append(sipp.kill)
+    d.wait_event("call.answered")
+    code = d.stop()
+    expect(code == 0, "daemon exited %d" % code)
+    sipp.wait_ok()
+    ended = d.events("call.ended")
+    expect(ended and ended[0]["outcome"] == "completed", "call.ended %s" % ended)
+    ctx["stopped"] = True
+
+
+CASES = {
+    # name: (AI endpoint, sim behaviour, function)
+    "caller-bye": ("sim", "speak", case_caller_bye),
+    "conversation-delete": ("sim", "speak", case_conversation_delete),
+    "cancel": ("silent", None, case_cancel),
+    "ai-unreachable": ("closed", None, case_ai_unreachable),
+    "no-route": ("sim", "speak", case_no_route),
+    "echo-route": ("closed", None, case_echo_route),
+    "concurrent-20": ("sim", "echo", case_concurrent_20),
+    "ai-lost-fallback": ("sim", "speak", case_ai_lost_fallback),
+    "shutdown": ("sim", "speak", case_shutdown),
+}
+
+
+def main():
+    ai, behaviour, run = CASES[CASE]
+    workdir = tempfile.mkdtemp(prefix="voxbridge-e2e-")
+    env = dict(os.environ, OPENAI_API_KEY="sim-key")
+    ctx = {"dir": workdir, "cleanup": [], "stopped": False, "sim": None}
+    failures = []
+    daemon = None
+    silent = None
+    try:
+        if ai == "sim":
+            ctx["sim"], url = start_sim(behaviour)
+        elif ai == "silent":
+            # Accepts TCP connections (the kernel does) but never answers the
+            # WebSocket upgrade: the AI session never becomes ready.
+            silent = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            silent.bind(("127.0.0.1", 0))
+            silent.listen(64)
+            url = "ws://127.0.0.1:%d/v1/realtime" % silent.getsockname()[1]
+        else:
+            url = "ws://127.0.0.1:%d/v1/realtime" % free_port()
+        daemon = Daemon(workdir, url, env)
+        run(daemon, ctx)
+        if not ctx["stopped"]:
+            wait_until(lambda: daemon.calls() == [], "GET /calls to be empty")
+            wait_until(lambda: daemon.metric("voxbridge_sip_rtp_ports_in_use") == 0,
+                       "RTP ports to be released")
+            expect(daemon.metric("voxbridge_calls_active") == 0, "calls_active != 0")
+            expect(daemon.metric("voxbridge_sip_calls") == 0, "sip calls != 0")
+    except Failure as e:
+        failures.append(str(e))
+    finally:
+        for fn in reversed(ctx["cleanup"]):
+            fn()
+        if daemon:
+            try:
+                code = daemon.stop()
+                if code != 0:
+                    failures.append("daemon exited %d" % code)
+            except Failure as e:
+                failures.append(str(e))
+            if not any(re.search(r"stopped: 0 call\(s\), 0 RTP port\(s\) still held", l)
+                       for l in daemon.lines("err")):
+                failures.append("daemon did not report releasing everything")
+            print("---- voxbridge stdout (call event log) ----")
+            print("\n".join(daemon.lines("out")))
+            print("---- voxbridge stderr ----")
+            print("\n".join(daemon.lines("err"))[-20000:])
+        if ctx["sim"]:
+            ctx["sim"].stop()
+        if silent:
+            silent.close()
+        if not failures:
+            shutil.rmtree(workdir, ignore_errors=True)
+    if failures:
+        print("FAIL:\n  " + "\n  ".join(failures))
+        sys.exit(1)
+    print("PASS")
+
+
+if __name__ == "__main__":
+    main()
