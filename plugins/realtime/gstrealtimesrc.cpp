@@ -168,12 +168,8 @@ static gboolean
 gst_realtime_src_set_caps (GstBaseSrc * src, GstCaps * caps)
 {
   GstRealtimeSrc *self = GST_REALTIME_SRC (src);
-  const gchar *media = gst_structure_get_name (gst_caps_get_structure (caps, 0));
-  AudioFormat format = AudioFormat::kPcm24k;
-  if (g_str_equal (media, "audio/x-mulaw"))
-    format = AudioFormat::kPcmu;
-  else if (g_str_equal (media, "audio/x-alaw"))
-    format = AudioFormat::kPcma;
+  AudioFormat format =
+      audio_format_from_media_type (gst_structure_get_name (gst_caps_get_structure (caps, 0)));
   std::shared_ptr<Session> session;
   guint frame_bytes, sample_bytes;
   {

@@ -184,6 +184,16 @@ const TypeName kServerEventTypes[] = {
 
 }  // namespace
 
+AudioFormat
+audio_format_from_media_type (const char *media_type)
+{
+  if (g_strcmp0 (media_type, "audio/x-mulaw") == 0)
+    return AudioFormat::kPcmu;
+  if (g_strcmp0 (media_type, "audio/x-alaw") == 0)
+    return AudioFormat::kPcma;
+  return AudioFormat::kPcm24k;
+}
+
 const char *
 audio_format_type (AudioFormat format)
 {

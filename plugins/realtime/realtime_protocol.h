@@ -13,6 +13,9 @@ namespace voxbridge::realtime {
 
 enum class AudioFormat { kPcm24k, kPcmu, kPcma };
 
+/* The session format for a caps media type: audio/x-mulaw → pcmu,
+ * audio/x-alaw → pcma, anything else (audio/x-raw S16LE 24 kHz) → pcm. */
+AudioFormat audio_format_from_media_type (const char *media_type);
 /* "audio/pcm" (24 kHz S16LE), "audio/pcmu", "audio/pcma". */
 const char *audio_format_type (AudioFormat format);
 /* Bytes of one millisecond of audio in @format (48 for PCM 24 kHz, 8 for G.711). */
