@@ -107,6 +107,10 @@ def main():
     elif case == "rejected":
         sipp_args = ["-sf", os.path.join(SCENARIOS, "uas_reject_486.xml")] + sipp_args
         expect_exit = 1
+    elif case == "no-answer":
+        sipp_args = ["-sf", os.path.join(SCENARIOS, "uas_ring_forever.xml")] + sipp_args
+        call_args += ["--answer-timeout", "2"]
+        expect_exit = 1
     elif case == "no-peer":
         sipp_args = None
         call_args += ["--answer-timeout", "2"]
@@ -190,6 +194,13 @@ def main():
         if "call rejected: 486" not in call.stderr:
             failures.append("no 'call rejected: 486' message")
         if summary.get("result") != "failed" or summary.get("end_status") != 486:
+            failures.append("summary %r" % summary)
+    elif case == "no-answer":
+        if sipp.returncode != 0:
+            failures.append("sipp exited %d: %s" % (sipp.returncode, sipp_err))
+        if "no answer within 2 s" not in call.stderr or "] ringing" not in call.stderr:
+            failures.append("no 'ringing' and 'no answer within 2 s' messages")
+        if summary.get("result") != "failed" or summary.get("end_status") != 487:
             failures.append("summary %r" % summary)
     elif case == "no-peer":
         if summary.get("result") != "failed":

@@ -198,7 +198,6 @@ CallMedia::stop ()
 {
   if (stopped_)
     return;
-  stopped_ = true;
   if (poll_source_ != 0) {
     g_source_remove (poll_source_);
     poll_source_ = 0;
@@ -207,12 +206,14 @@ CallMedia::stop ()
     g_source_remove (bus_watch_);
     bus_watch_ = 0;
   }
+  sent_ms_at_stop_ = sent_ms ();
   if (speaking_) {
     speech_ms_ += static_cast<guint64> (quiet_since_us_ - speech_started_us_) / 1000;
     speaking_ = false;
   }
   if (pipeline_ != nullptr)
     gst_element_set_state (pipeline_, GST_STATE_NULL);
+  stopped_ = true;
 }
 
 guint64
@@ -227,6 +228,8 @@ CallMedia::far_end_speech_ms () const
 guint64
 CallMedia::sent_ms () const
 {
+  if (stopped_)
+    return sent_ms_at_stop_;
   guint64 sent = 0;
   if (rtp_sink_ != nullptr)
     g_object_get (rtp_sink_, "sent-ms", &sent, nullptr);

@@ -60,6 +60,7 @@ class CallMedia {
   guint64 far_end_speech_ms () const;
   /* Monotonic time (us) the far end was last heard speaking, 0 = never. */
   gint64 last_speech_us () const { return quiet_since_us_; }
+  /* Question audio that went out on the wire (frozen by stop ()). */
   guint64 sent_ms () const;
 
  private:
@@ -86,6 +87,7 @@ class CallMedia {
   gint64 speech_started_us_ = 0;
   guint64 speech_ms_ = 0;
   bool stopped_ = false;
+  guint64 sent_ms_at_stop_ = 0;
 };
 
 }  // namespace voxbridge::call

@@ -3,6 +3,7 @@
 #include <gst/app/gstappsrc.h>
 
 #include <algorithm>
+#include <cstddef>
 
 namespace voxbridge::call {
 
@@ -32,11 +33,20 @@ CallRecording::set_origin (GstClockTimeDiff running_time)
   origin_ = running_time;
 }
 
+void
+CallRecording::limit (Channel channel, guint64 ms)
+{
+  std::lock_guard<std::mutex> guard (lock_);
+  limit_[static_cast<int> (channel)] =
+      static_cast<size_t> (ms * kRecordingRate / 1000);
+}
+
 guint64
 CallRecording::received_ms (Channel channel) const
 {
   std::lock_guard<std::mutex> guard (lock_);
-  return samples_[static_cast<int> (channel)] * 1000 / kRecordingRate;
+  const int index = static_cast<int> (channel);
+  return std::min (samples_[index], limit_[index]) * 1000 / kRecordingRate;
 }
 
 /* Called with the lock held. */
@@ -44,7 +54,10 @@ std::vector<gint16>
 CallRecording::lay_out (Channel channel) const
 {
   std::vector<gint16> out;
+  size_t left = limit_[static_cast<int> (channel)];
   for (const Chunk &chunk : chunks_[static_cast<int> (channel)]) {
+    if (left == 0)
+      break;
     size_t position = out.size ();
     if (GST_CLOCK_TIME_IS_VALID (chunk.running_time)) {
       const GstClockTimeDiff since_answer =
@@ -55,7 +68,10 @@ CallRecording::lay_out (Channel channel) const
     }
     if (position > out.size () + kContinuitySlack)
       out.resize (position, 0);
-    out.insert (out.end (), chunk.samples.begin (), chunk.samples.end ());
+    const size_t take = std::min (left, chunk.samples.size ());
+    out.insert (out.end (), chunk.samples.begin (),
+        chunk.samples.begin () + static_cast<std::ptrdiff_t> (take));
+    left -= take;
   }
   return out;
 }

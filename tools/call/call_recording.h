@@ -9,6 +9,7 @@
 
 #include <gst/gst.h>
 
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -28,7 +29,11 @@ class CallRecording {
    * sample 0 of the recording. */
   void set_origin (GstClockTimeDiff running_time);
 
-  /* Milliseconds of audio collected for @channel. */
+  /* Keeps only the first @ms of @channel's audio: the caller's side is read
+   * ahead of the wire, and only what was sent belongs in the recording. */
+  void limit (Channel channel, guint64 ms);
+
+  /* Milliseconds of audio collected for @channel (up to its limit). */
   guint64 received_ms (Channel channel) const;
 
   /* Writes the interleaved stereo WAV; false and @error on failure.
@@ -47,6 +52,7 @@ class CallRecording {
   GstClockTimeDiff origin_ = 0;
   std::vector<Chunk> chunks_[2];
   size_t samples_[2] = {0, 0};
+  size_t limit_[2] = {SIZE_MAX, SIZE_MAX};
 };
 
 }  // namespace voxbridge::call

@@ -54,6 +54,7 @@ struct Options {
   gint rtp_min = 41000;
   gint rtp_max = 41999;
   gboolean json = FALSE;
+  gboolean verbose = FALSE;
 };
 
 Options opts;
@@ -84,6 +85,8 @@ GOptionEntry entries[] = {
   {"rtp-max", 0, 0, G_OPTION_ARG_INT, &opts.rtp_max, "Last local RTP port", "PORT"},
   {"json", 0, 0, G_OPTION_ARG_NONE, &opts.json,
     "Print a JSON summary on stdout (event lines go to stderr)", nullptr},
+  {"verbose", 'v', 0, G_OPTION_ARG_NONE, &opts.verbose,
+    "Also print the SIP stack's messages", nullptr},
   {nullptr}
 };
 
@@ -117,24 +120,42 @@ free_udp_port (std::string *error)
 }
 
 /* Makes a build-tree binary find the plugin built next to it
- * (<builddir>/tools/call -> <builddir>/plugins) when it is not installed. */
-void
-load_build_tree_plugin ()
+ * (<builddir>/tools/call -> <builddir>/plugins) when it is not installed, and
+ * loads every plugin the call's graph needs now rather than after the answer,
+ * so the question starts without a plugin-loading delay. */
+bool
+load_plugins (std::string *missing)
 {
   GstElementFactory *factory = gst_element_factory_find ("siprtpsink");
   if (factory != nullptr) {
     gst_object_unref (factory);
-    return;
+  } else {
+    gchar *exe = g_file_read_link ("/proc/self/exe", nullptr);
+    if (exe != nullptr) {
+      gchar *bindir = g_path_get_dirname (exe);
+      gchar *plugins = g_build_filename (bindir, "..", "..", "plugins", nullptr);
+      gst_registry_scan_path (gst_registry_get (), plugins);
+      g_free (plugins);
+      g_free (bindir);
+      g_free (exe);
+    }
   }
-  gchar *exe = g_file_read_link ("/proc/self/exe", nullptr);
-  if (exe == nullptr)
-    return;
-  gchar *bindir = g_path_get_dirname (exe);
-  gchar *plugins = g_build_filename (bindir, "..", "..", "plugins", nullptr);
-  gst_registry_scan_path (gst_registry_get (), plugins);
-  g_free (plugins);
-  g_free (bindir);
-  g_free (exe);
+  const char *needed[] = {"filesrc", "wavparse", "audioconvert", "audioresample",
+    "tee", "queue", "mulawenc", "mulawdec", "alawenc", "alawdec", "siprtpsink",
+    "siprtpsrc", "level", "appsink", "appsrc", "wavenc", "filesink"};
+  for (const char *name : needed) {
+    factory = gst_element_factory_find (name);
+    GstPluginFeature *loaded = factory != nullptr ?
+        gst_plugin_feature_load (GST_PLUGIN_FEATURE (factory)) : nullptr;
+    if (factory != nullptr)
+      gst_object_unref (factory);
+    if (loaded == nullptr) {
+      *missing = name;
+      return false;
+    }
+    gst_object_unref (loaded);
+  }
+  return true;
 }
 
 class Caller {
@@ -186,8 +207,10 @@ class Caller {
   void on_ended (const CallPtr &call, const CallEnd &end)
   {
     const gint64 now = g_get_monotonic_time ();
-    if (media_)
+    if (media_) {
       media_->stop ();
+      recording_.limit (Channel::kCaller, media_->sent_ms ());
+    }
     const char *by = end.by == EndedBy::kLocal ? "local" :
         end.by == EndedBy::kRemote ? "remote" : "error";
     report_->set_string ("ended_by", by);
@@ -479,7 +502,16 @@ main (int argc, char **argv)
   }
   g_option_context_free (context);
 
-  load_build_tree_plugin ();
+  std::string missing;
+  if (!load_plugins (&missing)) {
+    g_printerr ("voxbridge-call: no GStreamer element '%s' (is the voxbridge "
+        "plugin on GST_PLUGIN_PATH?)\n", missing.c_str ());
+    return kExitCallFailed;
+  }
+  if (!opts.verbose)
+    g_log_set_handler ("voxbridge-sipd",
+        static_cast<GLogLevelFlags> (G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO),
+        [] (const gchar *, GLogLevelFlags, const gchar *, gpointer) {}, nullptr);
   CallReport report (opts.json ? stderr : stdout);
 
   std::string error;
