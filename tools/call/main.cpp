@@ -50,6 +50,7 @@ struct Options {
   gint max_seconds = 60;
   gint answer_timeout_s = 30;
   gchar *codec = nullptr;
+  gchar *local_address = nullptr;
   gint sip_port = 0;
   gint rtp_min = 41000;
   gint rtp_max = 41999;
@@ -65,7 +66,7 @@ GOptionEntry entries[] = {
   {"record", 'r', 0, G_OPTION_ARG_FILENAME, &opts.record,
     "Stereo WAV of the call: left = sent, right = received (required)", "FILE"},
   {"from", 0, 0, G_OPTION_ARG_STRING, &opts.from,
-    "From URI (default sip:caller@127.0.0.1:PORT)", "URI"},
+    "From URI (default sip:caller@ADDRESS:PORT)", "URI"},
   {"header", 'H', 0, G_OPTION_ARG_STRING_ARRAY, &opts.headers,
     "Extra INVITE header \"Name: value\" (repeatable)", "HEADER"},
   {"hangup-after-ms", 0, 0, G_OPTION_ARG_INT, &opts.hangup_after_ms,
@@ -79,8 +80,10 @@ GOptionEntry entries[] = {
     "Cancel if not answered within this long (default 30)", "S"},
   {"codec", 0, 0, G_OPTION_ARG_STRING, &opts.codec,
     "Offer only this codec: PCMU or PCMA (default both, PCMU first)", "CODEC"},
+  {"local-address", 0, 0, G_OPTION_ARG_STRING, &opts.local_address,
+    "Local IPv4 address for SIP and RTP (default 127.0.0.1)", "ADDRESS"},
   {"sip-port", 0, 0, G_OPTION_ARG_INT, &opts.sip_port,
-    "Local SIP UDP port on 127.0.0.1 (default: a free one)", "PORT"},
+    "Local SIP UDP port (default: a free one)", "PORT"},
   {"rtp-min", 0, 0, G_OPTION_ARG_INT, &opts.rtp_min, "First local RTP port", "PORT"},
   {"rtp-max", 0, 0, G_OPTION_ARG_INT, &opts.rtp_max, "Last local RTP port", "PORT"},
   {"json", 0, 0, G_OPTION_ARG_NONE, &opts.json,
@@ -90,26 +93,26 @@ GOptionEntry entries[] = {
   {nullptr}
 };
 
-/* A loopback UDP port nobody holds right now. */
+/* A UDP port on @address nobody holds right now. */
 guint16
-free_udp_port (std::string *error)
+free_udp_port (const std::string &address, std::string *error)
 {
   GError *err = nullptr;
   GSocket *socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
       G_SOCKET_PROTOCOL_UDP, &err);
   guint16 port = 0;
   if (socket != nullptr) {
-    GInetAddress *loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-    GSocketAddress *any = g_inet_socket_address_new (loopback, 0);
-    if (g_socket_bind (socket, any, FALSE, &err)) {
+    GSocketAddress *any = g_inet_socket_address_new_from_string (
+        address.c_str (), 0);
+    if (any != nullptr && g_socket_bind (socket, any, FALSE, &err)) {
       GSocketAddress *bound = g_socket_get_local_address (socket, &err);
       if (bound != nullptr) {
         port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
         g_object_unref (bound);
       }
     }
-    g_object_unref (any);
-    g_object_unref (loopback);
+    if (any != nullptr)
+      g_object_unref (any);
     g_object_unref (socket);
   }
   if (port == 0) {
@@ -450,10 +453,7 @@ parse_header (const char *text, std::pair<std::string, std::string> *header)
 int
 usage_error (GOptionContext *context, const std::string &message)
 {
-  g_printerr ("voxbridge-call: %s\n\n", message.c_str ());
-  gchar *help = g_option_context_get_help (context, TRUE, nullptr);
-  g_printerr ("%s", help);
-  g_free (help);
+  g_printerr ("voxbridge-call: %s (see --help)\n", message.c_str ());
   g_option_context_free (context);
   return kExitUsage;
 }
@@ -515,16 +515,18 @@ main (int argc, char **argv)
   CallReport report (opts.json ? stderr : stdout);
 
   std::string error;
+  const std::string address =
+      opts.local_address != nullptr ? opts.local_address : "127.0.0.1";
   guint16 sip_port = static_cast<guint16> (opts.sip_port);
-  if (sip_port == 0 && (sip_port = free_udp_port (&error)) == 0) {
+  if (sip_port == 0 && (sip_port = free_udp_port (address, &error)) == 0) {
     g_printerr ("voxbridge-call: %s\n", error.c_str ());
     return kExitCallFailed;
   }
   Config config;
-  config.listen_uris = {"sip:127.0.0.1:" + std::to_string (sip_port) +
+  config.listen_uris = {"sip:" + address + ":" + std::to_string (sip_port) +
       ";transport=udp"};
-  config.media_address = "127.0.0.1";
-  config.rtp_bind_address = "127.0.0.1";
+  config.media_address = address;
+  config.rtp_bind_address = address;
   config.rtp_port_min = static_cast<guint16> (opts.rtp_min);
   config.rtp_port_max = static_cast<guint16> (opts.rtp_max);
   config.max_calls = 1;
@@ -532,7 +534,7 @@ main (int argc, char **argv)
   if (opts.codec != nullptr)
     config.codecs = {opts.codec};
   request.from = opts.from != nullptr ? opts.from :
-      "<sip:caller@127.0.0.1:" + std::to_string (sip_port) + ">";
+      "<sip:caller@" + address + ":" + std::to_string (sip_port) + ">";
 
   GMainLoop *loop = g_main_loop_new (nullptr, FALSE);
   Caller caller (loop, &report);
