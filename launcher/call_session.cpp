@@ -201,9 +201,12 @@ CallSession::on_ended (const sipd::CallEnd & end)
   const Phase was = phase_;
   phase_ = Phase::kEnded;
 
+  const bool unanswered_outbound = !answered && was == Phase::kDialing;
   if (outcome_.empty ()) {
     if (answered)
       outcome_ = "completed";
+    else if (unanswered_outbound)
+      outcome_ = "unanswered";
     else if (end.by == sipd::EndedBy::kRemote)
       outcome_ = "cancelled";
     else
@@ -211,9 +214,11 @@ CallSession::on_ended (const sipd::CallEnd & end)
   }
   std::string reason = end_reason_;
   if (reason.empty ()) {
-    if (end.by == sipd::EndedBy::kRemote)
-      reason = end.status == 487 || was == Phase::kWaitingForAi || was == Phase::kRouting ?
-          "cancelled by the caller" : "remote hung up";
+    if (unanswered_outbound)
+      reason = "not answered: " + std::to_string (end.status) +
+          (end.reason.empty () ? "" : " " + end.reason);
+    else if (end.by == sipd::EndedBy::kRemote)
+      reason = answered ? "remote hung up" : "cancelled by the caller";
     else
       reason = end.reason.empty () ? "ended" : end.reason;
   }
@@ -526,9 +531,13 @@ CallSession::info (bool details) const
   if (!details)
     return info;
   if (pipeline_) {
-    GstState state = GST_STATE_VOID_PENDING;
-    gst_element_get_state (pipeline_, &state, nullptr, 0);
+    /* A live graph whose sinks have had no data yet stays PAUSED on its way
+     * to PLAYING; say so rather than hide it. */
+    GstState state = GST_STATE_VOID_PENDING, pending = GST_STATE_VOID_PENDING;
+    gst_element_get_state (pipeline_, &state, &pending, 0);
     info.pipeline_state = gst_element_state_get_name (state);
+    if (pending != GST_STATE_VOID_PENDING)
+      info.pipeline_state += std::string (" (to ") + gst_element_state_get_name (pending) + ")";
   }
   info.headers = facts_.headers;
   info.variables = vars_;

@@ -9,7 +9,8 @@ struct LauncherMetrics {
   explicit LauncherMetrics (MetricsRegistry & registry);
 
   Gauge & calls_active;              /* calls with a running pipeline */
-  Counter & calls_total;             /* {outcome}: completed, rejected, failed, no_route, busy */
+  Counter & calls_total;             /* {outcome}: completed, cancelled (by the caller before the answer),
+                                        unanswered (outbound), failed, no_route */
   Counter & rtp_packets_total;       /* {direction}: in, out */
   Counter & rtp_packets_dropped_total;  /* {reason}: late, malformed, queue_full */
   Counter & ai_events_total;         /* {type}: Realtime server event type */

@@ -59,6 +59,15 @@ def free_port():
     raise RuntimeError("no free port")
 
 
+def udp_port_taken(port):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+        try:
+            u.bind(("127.0.0.1", port))
+            return False
+        except OSError:
+            return True
+
+
 def wait_until(predicate, what, timeout=WAIT_S):
     deadline = time.monotonic() + timeout
     while True:
@@ -108,6 +117,12 @@ class Process:
                               % (self.name, self.proc.returncode, regex))
             return None
         return wait_until(seen, "%s to print %s" % (self.name, regex), timeout)
+
+    def wait(self, timeout=WAIT_S):
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise Failure("%s did not exit" % self.name)
 
     def stop(self, sig=signal.SIGTERM, timeout=20):
         if self.proc.poll() is None:
@@ -159,7 +174,17 @@ fallback-pipeline = {PIPELINES}/fallback-prompt.pipeline
 prompt = {PROMPT}
 instructions = You are a test assistant. Keep answers short.
 voice = alloy
+
+[route broken]
+priority = 5
+match-user = broken
+pipeline = {workdir}/broken.pipeline
 """
+        with open(os.path.join(workdir, "broken.pipeline"), "w") as f:
+            f.write("# a pipeline with a mistake on line 3\n"
+                    "siprtpsrc call-id=${call.id}\n"
+                    "  ! queue name=${var.missing}\n"
+                    "  ! fakesink\n")
         self.config_path = os.path.join(workdir, "voxbridge.conf")
         with open(self.config_path, "w") as f:
             f.write(config)
@@ -372,7 +397,7 @@ def case_conversation_delete(d, ctx):
            calls[0]["state"] == "answered", "GET /calls: %s" % calls)
     status, data = d.http("GET", "/calls/" + call_id)
     detail = json.loads(data)
-    expect(status == 200 and detail["pipeline_state"] == "PLAYING" and
+    expect(status == 200 and "PLAYING" in detail["pipeline_state"] and
            detail["variables"]["call.id"] == call_id and
            detail["variables"]["header.x-amzn-connectcontactid"] == "0b9a1d6e-contact",
            "GET /calls/ID: %d %s" % (status, data))
@@ -415,6 +440,59 @@ def case_no_route(d, ctx):
     expect(ended["outcome"] == "no_route" and ended["sip_status"] == "404",
            "call.ended %s" % ended)
     expect(d.events("call.started")[0]["route"] == "", "route of an unrouted call")
+
+
+def case_bad_pipeline(d, ctx):
+    """A route whose pipeline uses an unknown variable: 500, logged as file:line."""
+    Sipp(d, os.path.join(OWN_SCENARIOS, "refused_500.xml"), service="broken",
+         logdir=ctx["dir"]).wait_ok()
+    ended = d.wait_event("call.ended")[0]
+    expect(ended["outcome"] == "failed" and ended["sip_status"] == "500",
+           "call.ended %s" % ended)
+    error = d.events("error")[0]
+    expect(error["cause"] == "pipeline" and
+           re.search(r"broken\.pipeline:3:\d+: unknown variable", error["message"]),
+           "error event %s" % error)
+    d.wait_line(r"broken\.pipeline:3:\d+: unknown variable \$\{var\.missing\}", which="err")
+
+
+def case_dial_out(d, ctx):
+    """POST /calls dials sipp (UAS); the answered call gets the route's graph."""
+    uas_port = free_port()
+    uas = Process("sipp-uas", ["sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", str(uas_port),
+                               "-mi", "127.0.0.1", "-mp", str(free_port()), "-m", "1",
+                               "-timeout", "60s", "-timeout_error"])
+    ctx["cleanup"].append(lambda: uas.stop(signal.SIGKILL))
+    wait_until(lambda: udp_port_taken(uas_port), "sipp (UAS) to listen")
+    status, data = d.http("POST", "/calls", {"to": "not a uri"})
+    expect(status == 400, "POST /calls bad to: %d %s" % (status, data))
+    status, data = d.http("POST", "/calls", {"to": "sip:x@127.0.0.1", "route": "nope"})
+    expect(status == 404, "POST /calls unknown route: %d %s" % (status, data))
+    status, data = d.http("POST", "/calls", {
+        "to": "sip:+15550100@127.0.0.1:%d" % uas_port, "route": "assistant",
+        "variables": {"campaign": "test"}})
+    expect(status == 202, "POST /calls: %d %s" % (status, data))
+    call_id = json.loads(data)["id"]
+    d.wait_event("call.answered", call_id=call_id)
+    started = d.events("call.started", call_id=call_id)[0]
+    expect(started["direction"] == "outbound" and started["route"] == "assistant",
+           "call.started %s" % started)
+    def detail():
+        status, data = d.http("GET", "/calls/" + call_id)
+        call = json.loads(data)
+        # The callee sends no RTP and the AI has not spoken: the sinks have
+        # not prerolled yet, so the graph is PAUSED on its way to PLAYING.
+        return call if "PLAYING" in call.get("pipeline_state", "") else None
+    detail = wait_until(detail, "the outbound call's graph to be started")
+    data = json.dumps(detail)
+    expect(detail["direction"] == "outbound" and detail["state"] == "answered" and
+           detail["variables"].get("var.campaign") == "test", "GET /calls/ID: %s" % data)
+    status, _ = d.http("DELETE", "/calls/" + call_id)
+    expect(status == 204, "DELETE: %d" % status)
+    code = uas.wait(timeout=30)   # sipp -m 1 exits once our BYE is answered
+    expect(code == 0, "sipp uas exited %d" % code)
+    ended = d.wait_event("call.ended", call_id=call_id)[0]
+    expect(ended["outcome"] == "completed", "call.ended %s" % ended)
 
 
 def case_echo_route(d, ctx):
@@ -484,6 +562,8 @@ CASES = {
     "ai-unreachable": ("closed", None, case_ai_unreachable),
     "no-route": ("sim", "speak", case_no_route),
     "echo-route": ("closed", None, case_echo_route),
+    "bad-pipeline": ("closed", None, case_bad_pipeline),
+    "dial-out": ("sim", "speak", case_dial_out),
     "concurrent-20": ("sim", "echo", case_concurrent_20),
     "ai-lost-fallback": ("sim", "speak", case_ai_lost_fallback),
     "shutdown": ("sim", "speak", case_shutdown),
