@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The main job, for now: a spoken question (espeak-ng) goes through a
-# gst-launch graph into realtimesink; the off-line Realtime server answers
-# with speech; realtimesrc writes the answer to a WAV. Shows the session's
-# events and tells you where to listen. (The next step makes it a SIP call.)
+# The main job: a real SIP call on this machine. Starts the off-line Realtime
+# server and the voxbridge launcher, then calls in with voxbridge-call, which
+# speaks a question (espeak-ng) over G.711 RTP. The AI answers over RTP; you
+# see the call events and transcripts, and get a stereo recording of the call
+# (caller left, AI right).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./tools/install-deps.sh
@@ -11,42 +12,60 @@ cd "$(dirname "$0")/.."
 out="$PWD/out/demo"
 mkdir -p "$out"
 question="${1:-Hello! Can you tell me when the store opens tomorrow morning?}"
-
-# The caller: a spoken question, 24 kHz mono, with the pause a person leaves.
 espeak-ng -v en-us -s 150 -w "$out/question-raw.wav" "$question"
-sox -q "$out/question-raw.wav" -r 24000 -c 1 -b 16 "$out/question.wav" pad 0.3 1.2
+sox -q "$out/question-raw.wav" -r 8000 -c 1 -b 16 "$out/question.wav" pad 0.3 1.2
 rm -f "$out/question-raw.wav"
 
 export GST_PLUGIN_SYSTEM_PATH_1_0=""
 export GST_PLUGIN_PATH_1_0="$PWD/build/plugins:$(pkg-config --variable=pluginsdir gstreamer-1.0)"
 export GST_REGISTRY_1_0="$PWD/build/gst-registry.bin"
 
-# The AI: the off-line Realtime server on a free loopback port.
-sim_log="$out/realtime-sim.log"
-build/tools/realtime-sim/voxbridge-realtime-sim --port 0 --behaviour speak \
+read -r sip_port http_port ai_port < <(python3 tools/free-port.py 3)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+# The AI: the off-line Realtime server (speaks its answers with espeak-ng).
+build/tools/realtime-sim/voxbridge-realtime-sim --port "$ai_port" --behaviour speak \
   --reply "Good morning! The store opens at nine o'clock tomorrow. Is there anything else I can help you with?" \
-  > "$out/sim.stdout" 2> "$sim_log" &
-sim_pid=$!
-trap 'kill $sim_pid 2>/dev/null || true' EXIT
+  > "$out/realtime-sim.out" 2> "$out/realtime-sim.log" &
+pids+=($!)
+
+# The launcher, with the local development config on this run's ports.
+sed -e "s#127.0.0.1:5060#127.0.0.1:$sip_port#g; s#127.0.0.1:8765#127.0.0.1:$ai_port#; \
+        s#127.0.0.1:8080#127.0.0.1:$http_port#; s#\.\./pipelines/#$PWD/pipelines/#; \
+        s#prompts/unavailable.wav#$PWD/examples/prompts/unavailable.wav#" \
+  examples/local-dev.conf > "$out/voxbridge.conf"
+build/launcher/voxbridge --config "$out/voxbridge.conf" > "$out/voxbridge-events.log" 2> "$out/voxbridge.log" &
+pids+=($!)
 for _ in $(seq 50); do
-  grep -q "listening on" "$out/sim.stdout" 2>/dev/null && break
+  grep -q "listening on" "$out/realtime-sim.out" 2>/dev/null && \
+    python3 -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$http_port/health', timeout=1)" 2>/dev/null && break
   sleep 0.1
 done
-url="$(sed -n 's/.*listening on \(ws[^ ]*\).*/\1/p' "$out/sim.stdout")/v1/realtime?model=gpt-realtime"
-echo "AI server: $url (off-line voxbridge-realtime-sim)"
+
+echo "voxbridge launcher: sip:127.0.0.1:$sip_port  http://127.0.0.1:$http_port  (AI: off-line server on port $ai_port)"
 echo "Caller says: \"$question\""
 echo
-
-gst-launch-1.0 -m -e \
-  filesrc location="$out/question.wav" ! wavparse ! audioconvert ! audioresample ! \
-    audio/x-raw,format=S16LE,rate=24000,channels=1 ! \
-    realtimesink session=demo url="$url" transcription-model=whisper-1 \
-      instructions="You are the store's friendly phone assistant." \
-  realtimesrc session=demo num-responses=1 ! wavenc ! filesink location="$out/answer.wav" \
-  2>&1 | python3 tools/show-session-events.py
-
-sox -q "$out/question.wav" "$out/answer.wav" "$out/conversation.wav"
+echo "--- launcher call events ---"
+tail -n +1 -f "$out/voxbridge-events.log" | sed -u 's/^[0-9T:.-]*Z /  /' &
+tail_pid=$!
+pids+=($tail_pid)
+set +e
+build/tools/call/voxbridge-call "sip:assistant@127.0.0.1:$sip_port" --play "$out/question.wav" \
+  --record "$out/call.wav" --header "User-to-User: 436f6e7461637449643d31323334;encoding=hex" \
+  2> >(grep -v su_source_port_create >&2) | sed -u 's/^/  caller: /'
+status=${PIPESTATUS[0]}
+set -e
+sleep 0.5
+kill "$tail_pid" 2>/dev/null || true
 echo
-echo "Listen to the AI's answer:      $out/answer.wav ($(soxi -D "$out/answer.wav") s)"
-echo "The whole exchange, in order:   $out/conversation.wav"
-echo "Server log:                     $sim_log"
+if [ "$status" -ne 0 ]; then
+  echo "The call failed (exit $status); see $out/voxbridge.log"
+  exit "$status"
+fi
+sox "$out/call.wav" -n spectrogram -x 900 -y 200 \
+  -t "voxbridge call: caller (left, top) and AI (right, bottom)" -o "$out/call.png"
+echo "Listen to the call (stereo: caller left, AI right): $out/call.wav"
+echo "See it (spectrogram of both channels):              $out/call.png"
+echo "Launcher events: $out/voxbridge-events.log   launcher log: $out/voxbridge.log"
