@@ -171,6 +171,8 @@ CallSession::hang_up (const std::string & reason)
   stop_graph ();
   if (end_reason_.empty ())
     end_reason_ = reason;
+  if (outcome_.empty () && answered_at_us_ == 0)
+    outcome_ = "cancelled";   /* given up before anyone answered */
   phase_ = Phase::kEnding;
   g_message ("call %s: hanging up: %s", id ().c_str (), reason.c_str ());
   call_->hangup (reason);
@@ -288,6 +290,41 @@ CallSession::run_graph (const std::string & file, const char *what)
 }
 
 void
+CallSession::count_rtp_packets ()
+{
+  LauncherMetrics & metrics = host_.metrics ();
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (pipeline_));
+  GValue item = G_VALUE_INIT;
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    GstElement *element = GST_ELEMENT (g_value_get_object (&item));
+    GstElementFactory *factory = gst_element_get_factory (element);
+    const char *name = factory ? GST_OBJECT_NAME (factory) : "";
+    const bool src = g_str_equal (name, "siprtpsrc");
+    if (src || g_str_equal (name, "siprtpsink")) {
+      GstStructure *stats = nullptr;
+      g_object_get (element, "stats", &stats, nullptr);
+      auto add = [&stats] (Counter & counter, const LabelValues & labels, const char *field) {
+        guint64 value = 0;
+        if (stats && gst_structure_get_uint64 (stats, field, &value) && value > 0)
+          counter.inc (labels, static_cast<double> (value));
+      };
+      if (src) {
+        add (metrics.rtp_packets_total, {"in"}, "packets-received");
+        add (metrics.rtp_packets_dropped_total, {"late"}, "packets-late");
+        add (metrics.rtp_packets_dropped_total, {"malformed"}, "packets-invalid");
+      } else {
+        add (metrics.rtp_packets_total, {"out"}, "packets-sent");
+      }
+      if (stats)
+        gst_structure_free (stats);
+    }
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+}
+
+void
 CallSession::stop_graph ()
 {
   if (bus_watch_ != 0) {
@@ -295,6 +332,7 @@ CallSession::stop_graph ()
     bus_watch_ = 0;
   }
   if (pipeline_) {
+    count_rtp_packets ();
     gst_element_set_state (pipeline_, GST_STATE_NULL);
     gst_object_unref (pipeline_);
     pipeline_ = nullptr;

@@ -88,6 +88,8 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
    * bus; on failure logs why (file:line) and returns FALSE. */
   bool run_graph (const std::string & file, const char *what);
   void stop_graph ();
+  /* Adds the graph's siprtpsrc/siprtpsink counters to the RTP metrics. */
+  void count_rtp_packets ();
   bool graph_has_realtimesink () const;
   void answer ();
   void refuse (int status, const std::string & outcome, const std::string & reason);

@@ -410,6 +410,9 @@ def case_conversation_delete(d, ctx):
            "call.ended %s" % ended)
     status, _ = d.http("DELETE", "/calls/" + call_id)
     expect(status == 404, "DELETE of an ended call: %d" % status)
+    # Media went both ways: the caller's speech in, the AI's answer out.
+    expect(d.metric('voxbridge_rtp_packets_total{direction="in"}') > 0, "no RTP in")
+    expect(d.metric('voxbridge_rtp_packets_total{direction="out"}') > 0, "no RTP out")
 
 
 def case_cancel(d, ctx):

@@ -43,10 +43,14 @@ TEST_F (ConfigCheck, ShippedExamplePasses)
 
 TEST_F (ConfigCheck, WarnsAboutUnsetEnvironmentVariables)
 {
+  /* local-dev.conf names no key (the simulator needs none); the Chime
+   * example names both an AI key and an HTTP token variable. */
   g_unsetenv ("OPENAI_API_KEY");
-  DeploymentCheck check = check_deployment (source_path ("examples/local-dev.conf"));
+  g_unsetenv ("VOXBRIDGE_HTTP_TOKEN");
+  DeploymentCheck check = check_deployment (source_path ("examples/chime-voice-connector.conf"));
   EXPECT_TRUE (check.ok ());
   EXPECT_TRUE (contains (check.warnings, "environment variable OPENAI_API_KEY"));
+  EXPECT_TRUE (contains (check.warnings, "environment variable VOXBRIDGE_HTTP_TOKEN"));
 }
 
 TEST_F (ConfigCheck, ReportsPipelineErrorsWithFileLineColumn)
