@@ -2,7 +2,7 @@
 """One end-to-end case of the voxbridge daemon: start the off-line Realtime
 server (or a dead / silent AI endpoint), start the real `voxbridge --config`
 with a generated deployment config on free loopback ports, drive real sipp
-calls at it, and check the call events (event log on stdout, and the SSE
+(or baresip) calls at it, and check the call events (event log on stdout, and the SSE
 stream of GET /events), the HTTP API and the SIP results.
 
 After every case: GET /calls is empty, /metrics shows no active call, no
@@ -19,13 +19,13 @@ import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
+import wave
 
 BUILD_DIR, SOURCE_DIR, CASE = sys.argv[1:4]
 VOXBRIDGE = os.path.join(BUILD_DIR, "launcher", "voxbridge")
@@ -510,6 +510,61 @@ def case_echo_route(d, ctx):
     d.wait_event("call.ended")
 
 
+def case_baresip(d, ctx):
+    """baresip calls in, speaks a sentence, and hears the AI's spoken answer
+    (baresip's sndfile module records what it decoded)."""
+    bs = os.path.join(ctx["dir"], "baresip")
+    os.makedirs(bs)
+    speech = os.path.join(ctx["dir"], "speech.wav")
+    subprocess.run(["espeak-ng", "-w", speech, "Hello, I would like to check my order please."],
+                   check=True)
+    # 0.5 s before and 5 s after the sentence: baresip hangs up at the end of
+    # the file, by when the AI has answered.
+    caller = os.path.join(bs, "caller.wav")
+    subprocess.run(["sox", speech, "-r", "8000", "-c", "1", "-b", "16", caller,
+                    "pad", "0.5", "5"], check=True)
+    rtp_base = random.randrange(30000, 39000, 2)
+    with open(os.path.join(bs, "config"), "w") as f:
+        f.write(f"""poll_method epoll
+sip_listen 127.0.0.1:{free_port()}
+sip_trans_def udp
+audio_player aubridge,nil
+audio_source aufile,{caller}
+audio_alert aubridge,nil
+audio_srate 8000
+audio_channels 1
+rtp_ports {rtp_base}-{rtp_base + 99}
+module_path /usr/lib/baresip/modules
+module g711.so
+module aufile.so
+module aubridge.so
+module sndfile.so
+module account.so
+module menu.so
+snd_path {bs}
+""")
+    with open(os.path.join(bs, "accounts"), "w") as f:
+        f.write("<sip:caller@127.0.0.1>;regint=0;audio_codecs=PCMU\n")
+    phone = Process("baresip", ["baresip", "-f", bs, "-t", "40", "-e",
+                                "/dial sip:+15550100@127.0.0.1:%d" % d.sip_port])
+    ctx["cleanup"].append(lambda: phone.stop(signal.SIGKILL))
+    call_id = d.wait_event("call.answered")[0]["call_id"]
+    caller_text = d.wait_event("transcript.caller", call_id=call_id)[0]["text"]
+    ai_text = d.wait_event("transcript.ai", call_id=call_id)[0]["text"]
+    ended = d.wait_event("call.ended", call_id=call_id, timeout=60)[0]
+    expect(ended["reason"] == "remote hung up", "call.ended %s" % ended)
+    phone.stop()
+    heard = [f for f in os.listdir(bs) if f.endswith("-dec.wav")]
+    expect(len(heard) == 1, "baresip recordings: %s" % os.listdir(bs))
+    with wave.open(os.path.join(bs, heard[0])) as w:
+        frames = w.readframes(w.getnframes())
+    samples = struct.unpack("<%dh" % (len(frames) // 2), frames)
+    peak = max((abs(x) for x in samples), default=0)
+    print("caller said %s; AI said %r; baresip heard %.1f s of audio, peak %d"
+          % (caller_text, ai_text, len(samples) / 8000.0, peak))
+    expect(peak > 1000, "baresip heard only silence (peak %d)" % peak)
+
+
 def case_concurrent_20(d, ctx):
     """20 simultaneous calls, all answered and connected to the AI at once."""
     sipp = Sipp(d, os.path.join(OWN_SCENARIOS, "wait_bye.xml"), logdir=ctx["dir"],
@@ -568,6 +623,7 @@ CASES = {
     "bad-pipeline": ("closed", None, case_bad_pipeline),
     "dial-out": ("sim", "speak", case_dial_out),
     "concurrent-20": ("sim", "echo", case_concurrent_20),
+    "baresip": ("sim", "speak", case_baresip),
     "ai-lost-fallback": ("sim", "speak", case_ai_lost_fallback),
     "shutdown": ("sim", "speak", case_shutdown),
 }
