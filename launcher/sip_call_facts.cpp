@@ -4,6 +4,33 @@
 
 namespace voxbridge::launcher {
 
+namespace {
+
+/* "Name" <sip:user@host;p> -> sip:user@host;p. sipd writes bare URIs for
+ * inbound calls; for outbound ones it keeps the address as dialled. */
+std::string
+bare_uri (const std::string & address)
+{
+  size_t open = address.find ('<');
+  size_t close = address.find ('>', open == std::string::npos ? 0 : open);
+  if (open == std::string::npos || close == std::string::npos)
+    return address;
+  return address.substr (open + 1, close - open - 1);
+}
+
+/* The user part of sip:user@host, empty when there is none. */
+std::string
+uri_user (const std::string & uri)
+{
+  size_t colon = uri.find (':');
+  size_t at = uri.find ('@');
+  if (colon == std::string::npos || at == std::string::npos || at < colon)
+    return {};
+  return uri.substr (colon + 1, at - colon - 1);
+}
+
+}  // namespace
+
 CallFacts
 call_facts_from_sip (const sipd::Call & call)
 {
@@ -23,11 +50,12 @@ call_facts_from_sip (const sipd::Call & call)
     facts.rtp_port = static_cast<guint16> (port);
   /* Not negotiated yet (INVITE without SDP): PCMU, the first of our offer. */
   facts.codec = get ("rtp.codec") == "PCMA" ? "PCMA" : "PCMU";
-  facts.request_user = get ("request.user");
-  facts.from_uri = get ("from.uri");
-  facts.from_user = get ("from.user");
-  facts.to_uri = get ("to.uri");
-  facts.to_user = get ("to.user");
+  facts.from_uri = bare_uri (get ("from.uri"));
+  facts.to_uri = bare_uri (get ("to.uri"));
+  facts.from_user = v.count ("from.user") ? get ("from.user") : uri_user (facts.from_uri);
+  facts.to_user = v.count ("to.user") ? get ("to.user") : uri_user (facts.to_uri);
+  facts.request_user = v.count ("request.user") ? get ("request.user") :
+      uri_user (bare_uri (get ("request.uri")));
 
   if (v.count ("uui.raw") != 0)
     facts.headers.emplace_back ("User-to-User", get ("uui.raw"));

@@ -478,7 +478,8 @@ def case_dial_out(d, ctx):
     call_id = json.loads(data)["id"]
     d.wait_event("call.answered", call_id=call_id)
     started = d.events("call.started", call_id=call_id)[0]
-    expect(started["direction"] == "outbound" and started["route"] == "assistant",
+    expect(started["direction"] == "outbound" and started["route"] == "assistant" and
+           started["from"] == "sip:voxbridge@127.0.0.1",
            "call.started %s" % started)
     def detail():
         status, data = d.http("GET", "/calls/" + call_id)
@@ -489,7 +490,8 @@ def case_dial_out(d, ctx):
     detail = wait_until(detail, "the outbound call's graph to be started")
     data = json.dumps(detail)
     expect(detail["direction"] == "outbound" and detail["state"] == "answered" and
-           detail["variables"].get("var.campaign") == "test", "GET /calls/ID: %s" % data)
+           detail["variables"].get("var.campaign") == "test" and
+           detail["variables"].get("to.user") == "+15550100", "GET /calls/ID: %s" % data)
     status, _ = d.http("DELETE", "/calls/" + call_id)
     expect(status == 204, "DELETE: %d" % status)
     code = uas.wait(timeout=30)   # sipp -m 1 exits once our BYE is answered
