@@ -352,18 +352,23 @@ TEST_F (HttpApiTest, WithoutAConfiguredTokenEverythingIsOpen)
   options.bearer_token = "";
   start (options);
   /* start() fills in the default token when empty: make a second server. */
-  HttpApiOptions open;
-  g_main_context_push_thread_default (context_);
-  HttpApi open_api (calls_, hub_, registry_, open);
-  ASSERT_TRUE (open_api.listen ("127.0.0.1", 0, nullptr));
-  g_main_context_pop_thread_default (context_);
-  const std::string open_url = "http://127.0.0.1:" + std::to_string (open_api.port ()) + "/calls";
+  /* libsoup objects are not thread-safe: create and serve it on the server thread. */
+  std::unique_ptr<HttpApi> open_api;
+  bool listening = false;
+  on_server ([&] {
+        g_main_context_push_thread_default (context_);
+        open_api = std::make_unique<HttpApi> (calls_, hub_, registry_, HttpApiOptions ());
+        listening = open_api->listen ("127.0.0.1", 0, nullptr);
+        g_main_context_pop_thread_default (context_);
+      });
+  ASSERT_TRUE (listening);
+  const std::string open_url = "http://127.0.0.1:" + std::to_string (open_api->port ()) + "/calls";
   SoupMessage *msg = soup_message_new ("GET", open_url.c_str ());
   GBytes *bytes = soup_session_send_and_read (session_, msg, nullptr, nullptr);
   EXPECT_EQ (soup_message_get_status (msg), 200u);
   g_bytes_unref (bytes);
   g_object_unref (msg);
-  on_server ([] {});   /* let the server finish with the connection */
+  on_server ([&] { open_api.reset (); });
   g_main_loop_quit (loop_);
   g_thread_join (thread_);
   thread_ = nullptr;
