@@ -139,7 +139,8 @@ class Process:
 
 
 class Daemon(Process):
-    def __init__(self, workdir, ai_url, env):
+    def __init__(self, workdir, ai_url, env, token=None):
+        self.token = token
         self.sip_port = free_port()
         self.http_port = free_port()
         rtp_base = random.randrange(40000, 59000, 2)
@@ -158,6 +159,7 @@ connect-timeout = 10
 
 [http]
 listen = 127.0.0.1:{self.http_port}
+{"token-env = VOXBRIDGE_TEST_TOKEN" if token else ""}
 
 [log]
 format = json
@@ -188,6 +190,8 @@ pipeline = {workdir}/broken.pipeline
         self.config_path = os.path.join(workdir, "voxbridge.conf")
         with open(self.config_path, "w") as f:
             f.write(config)
+        if token:
+            env = dict(env, VOXBRIDGE_TEST_TOKEN=token)
         super().__init__("voxbridge", [VOXBRIDGE, "--config", self.config_path], env=env)
         self.wait_line(r"listening: SIP port", which="err")
 
@@ -212,9 +216,11 @@ pipeline = {workdir}/broken.pipeline
                           "%d %s event(s)" % (count, event), timeout)
 
     # -- HTTP API --
-    def http(self, method, path, body=None):
+    def http(self, method, path, body=None, auth=True):
         conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=10)
         headers = {"Content-Type": "application/json"} if body is not None else {}
+        if self.token and auth:
+            headers["Authorization"] = "Bearer " + self.token
         conn.request(method, path, body=json.dumps(body) if body is not None else None,
                      headers=headers)
         response = conn.getresponse()
@@ -348,6 +354,16 @@ def one_call_id(daemon):
 
 
 # ------------------------------------------------------------------ cases
+
+def case_http_token(d, ctx):
+    """[http] token-env: the API wants the bearer token (but not for /health)."""
+    status, _ = d.http("GET", "/calls", auth=False)
+    expect(status == 401, "GET /calls without the token: %d" % status)
+    status, _ = d.http("GET", "/health", auth=False)
+    expect(status == 200, "GET /health: %d" % status)
+    Sipp(d, os.path.join(SIPD_SCENARIOS, "basic_call.xml"), logdir=ctx["dir"]).wait_ok()
+    d.wait_event("call.ended")
+
 
 def case_caller_bye(d, ctx):
     """Answered once the AI session is ready; DTMF; the caller's BYE ends it."""
@@ -617,6 +633,7 @@ def case_shutdown(d, ctx):
 CASES = {
     # name: (AI endpoint, sim behaviour, function)
     "caller-bye": ("sim", "speak", case_caller_bye),
+    "http-token": ("sim", "speak", case_http_token),
     "conversation-delete": ("sim", "speak", case_conversation_delete),
     "cancel": ("silent", None, case_cancel),
     "ai-unreachable": ("closed", None, case_ai_unreachable),
@@ -651,7 +668,9 @@ def main():
             url = "ws://127.0.0.1:%d/v1/realtime" % silent.getsockname()[1]
         else:
             url = "ws://127.0.0.1:%d/v1/realtime" % free_port()
-        daemon = Daemon(workdir, url, env)
+        daemon = Daemon(workdir, url, env,
+                        token="test-token-%d" % random.randrange(1 << 30)
+                        if CASE == "http-token" else None)
         run(daemon, ctx)
         if not ctx["stopped"]:
             wait_until(lambda: daemon.calls() == [], "GET /calls to be empty")
