@@ -285,8 +285,46 @@ CallSession::run_graph (const std::string & file, const char *what)
     return false;
   }
   gst_object_unref (bus);
+  watch_response_latency ();
   g_message ("call %s: %s %s running", id ().c_str (), what, file.c_str ());
   return true;
+}
+
+void
+CallSession::watch_response_latency ()
+{
+  latency_ = std::make_shared<ResponseLatency> ();
+  latency_->histogram = &host_.metrics ().ai_response_latency_seconds;
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (pipeline_));
+  GValue item = G_VALUE_INIT;
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    GstElement *element = GST_ELEMENT (g_value_get_object (&item));
+    GstElementFactory *factory = gst_element_get_factory (element);
+    GstPad *pad = nullptr;
+    if (factory && g_str_equal (GST_OBJECT_NAME (factory), "realtimesrc"))
+      pad = gst_element_get_static_pad (element, "src");
+    if (pad) {
+      /* realtimesrc marks its silence GAP: the first other buffer is the
+       * model's answer. */
+      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER,
+          [] (GstPad *, GstPadProbeInfo * info, gpointer data) -> GstPadProbeReturn {
+            auto & latency = **static_cast<std::shared_ptr<ResponseLatency> *> (data);
+            GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+            if (buffer && !GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_GAP)) {
+              const gint64 stopped = latency.speech_stopped_us.exchange (0);
+              if (stopped > 0)
+                latency.histogram->observe ((g_get_monotonic_time () - stopped) / 1e6);
+            }
+            return GST_PAD_PROBE_OK;
+          },
+          new std::shared_ptr<ResponseLatency> (latency_),
+          [] (gpointer data) { delete static_cast<std::shared_ptr<ResponseLatency> *> (data); });
+      gst_object_unref (pad);
+    }
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
 }
 
 void
@@ -455,6 +493,12 @@ CallSession::handle_element_message (GstMessage * message)
         reconnected ? " again (reconnected)" : "");
     if (phase_ == Phase::kWaitingForAi)
       answer ();
+  } else if (g_str_equal (name, "realtime-speech-stopped")) {
+    if (latency_)
+      latency_->speech_stopped_us = g_get_monotonic_time ();
+  } else if (g_str_equal (name, "realtime-speech-started")) {
+    if (latency_)
+      latency_->speech_stopped_us = 0;   /* still talking: no answer due */
   } else if (g_str_equal (name, "realtime-session-lost")) {
     g_message ("call %s: AI session lost: %s", id ().c_str (), text_of ("reason").c_str ());
   } else if (g_str_equal (name, "realtime-input-transcript")) {

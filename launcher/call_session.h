@@ -16,6 +16,7 @@
 
 #include <gst/gst.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -90,6 +91,9 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
   void stop_graph ();
   /* Adds the graph's siprtpsrc/siprtpsink counters to the RTP metrics. */
   void count_rtp_packets ();
+  /* Watches realtimesrc's output for the first model audio after the
+   * caller stopped speaking (ai_response_latency_seconds). */
+  void watch_response_latency ();
   bool graph_has_realtimesink () const;
   void answer ();
   void refuse (int status, const std::string & outcome, const std::string & reason);
@@ -112,6 +116,14 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
   guint bus_watch_ = 0;
   guint ai_timer_ = 0;
   guint fallback_timer_ = 0;
+
+  /* Shared with the pad probe on realtimesrc (a streaming thread): when
+   * the caller last stopped speaking (monotonic µs), 0 when not waiting. */
+  struct ResponseLatency {
+    std::atomic<gint64> speech_stopped_us {0};
+    Histogram *histogram = nullptr;
+  };
+  std::shared_ptr<ResponseLatency> latency_;
 
   gint64 started_at_us_ = 0;
   gint64 answered_at_us_ = 0;

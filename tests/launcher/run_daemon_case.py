@@ -429,6 +429,10 @@ def case_conversation_delete(d, ctx):
     # Media went both ways: the caller's speech in, the AI's answer out.
     expect(d.metric('voxbridge_rtp_packets_total{direction="in"}') > 0, "no RTP in")
     expect(d.metric('voxbridge_rtp_packets_total{direction="out"}') > 0, "no RTP out")
+    answers = d.metric("voxbridge_ai_response_latency_seconds_count")
+    expect(answers >= 1, "no AI response latency measured")
+    print("AI response latency: %.3f s" %
+          (d.metric("voxbridge_ai_response_latency_seconds_sum") / answers))
 
 
 def case_cancel(d, ctx):
