@@ -193,7 +193,12 @@ pipeline = {workdir}/broken.pipeline
         if token:
             env = dict(env, VOXBRIDGE_TEST_TOKEN=token)
         super().__init__("voxbridge", [VOXBRIDGE, "--config", self.config_path], env=env)
-        self.wait_line(r"listening: SIP port", which="err")
+        try:
+            self.wait_line(r"listening: SIP port", which="err")
+        except Failure:
+            self.stop(signal.SIGKILL)
+            raise Failure("voxbridge did not start:\n" + "\n".join(self.lines("err")))
+
 
     # -- the call event log (JSON lines on stdout) --
     def events(self, event=None, call_id=None):
@@ -242,6 +247,18 @@ pipeline = {workdir}/broken.pipeline
         if not m:
             raise Failure("no metric %s in /metrics" % name)
         return float(m.group(1))
+
+
+def start_daemon(workdir, ai_url, env, token=None):
+    """The ports are free when picked, but a test running in parallel may
+    take one before the daemon binds it: try again with others."""
+    for attempt in range(3):
+        try:
+            return Daemon(workdir, ai_url, env, token)
+        except Failure as e:
+            if attempt == 2 or "Address already in use" not in str(e):
+                raise
+            print("retrying with other ports:", e)
 
 
 class EventStream:
@@ -672,7 +689,7 @@ def main():
             url = "ws://127.0.0.1:%d/v1/realtime" % silent.getsockname()[1]
         else:
             url = "ws://127.0.0.1:%d/v1/realtime" % free_port()
-        daemon = Daemon(workdir, url, env,
+        daemon = start_daemon(workdir, url, env,
                         token="test-token-%d" % random.randrange(1 << 30)
                         if CASE == "http-token" else None)
         run(daemon, ctx)
