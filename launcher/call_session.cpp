@@ -145,6 +145,44 @@ CallSession::connected ()
   answered_mono_us_ = g_get_monotonic_time ();
   std::string codec = call_->variable ("rtp.codec");
   publish (CallEventType::CallAnswered, {{"codec", codec.empty () ? facts_.codec : codec}});
+  greet ();
+}
+
+void
+CallSession::greet ()
+{
+  if (!route_ || route_->greeting.empty () || !pipeline_)
+    return;
+  GstElement *sink = find_element ("realtimesink");
+  if (!sink)
+    return;
+  /* The Realtime API has no "say this" event: ask for a response to a
+   * message that tells the model how to open the call. */
+  const std::string text = "The phone call has just been connected. Greet the caller "
+      "by saying: \"" + route_->greeting + "\"";
+  gboolean queued = FALSE;
+  g_signal_emit_by_name (sink, "send-text", text.c_str (), &queued);
+  if (!queued)
+    g_message ("call %s: could not send the greeting", id ().c_str ());
+  gst_object_unref (sink);
+}
+
+GstElement *
+CallSession::find_element (const char *factory_name) const
+{
+  GstElement *found = nullptr;
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (pipeline_));
+  GValue item = G_VALUE_INIT;
+  while (!found && gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    GstElement *element = GST_ELEMENT (g_value_get_object (&item));
+    GstElementFactory *factory = gst_element_get_factory (element);
+    if (factory && g_str_equal (GST_OBJECT_NAME (factory), factory_name))
+      found = GST_ELEMENT (gst_object_ref (element));
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+  return found;
 }
 
 void
@@ -380,18 +418,10 @@ CallSession::stop_graph ()
 bool
 CallSession::graph_has_realtimesink () const
 {
-  bool found = false;
-  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (pipeline_));
-  GValue item = G_VALUE_INIT;
-  while (!found && gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
-    GstElement *element = GST_ELEMENT (g_value_get_object (&item));
-    GstElementFactory *factory = gst_element_get_factory (element);
-    found = factory && g_str_equal (GST_OBJECT_NAME (factory), "realtimesink");
-    g_value_reset (&item);
-  }
-  g_value_unset (&item);
-  gst_iterator_free (it);
-  return found;
+  GstElement *sink = find_element ("realtimesink");
+  if (sink)
+    gst_object_unref (sink);
+  return sink != nullptr;
 }
 
 void

@@ -95,6 +95,10 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
    * caller stopped speaking (ai_response_latency_seconds). */
   void watch_response_latency ();
   bool graph_has_realtimesink () const;
+  /* The first element of the graph made by @factory_name (a reference). */
+  GstElement *find_element (const char *factory_name) const;
+  /* Has the model open the call with the route's greeting. */
+  void greet ();
   void answer ();
   void refuse (int status, const std::string & outcome, const std::string & reason);
   void fail_after_answer (const std::string & reason);

@@ -177,6 +177,14 @@ prompt = {PROMPT}
 instructions = You are a test assistant. Keep answers short.
 voice = alloy
 
+[route greeter]
+priority = 5
+match-user = +1555999*
+pipeline = {PIPELINES}/connect-evt-g711.pipeline
+instructions = You are a test assistant.
+voice = alloy
+greeting = Hello, this is the voxbridge test line.
+
 [route broken]
 priority = 5
 match-user = broken
@@ -537,6 +545,21 @@ def case_dial_out(d, ctx):
     expect(ended["outcome"] == "completed", "call.ended %s" % ended)
 
 
+def case_greeting(d, ctx):
+    """A route with a greeting: the AI speaks first, the caller says nothing."""
+    sipp = Sipp(d, os.path.join(OWN_SCENARIOS, "wait_bye.xml"), service="+15559990000",
+                logdir=ctx["dir"])
+    ctx["cleanup"].append(sipp.kill)
+    call_id = d.wait_event("call.answered")[0]["call_id"]
+    expect(d.events("call.started")[0]["route"] == "greeter", "route")
+    ai = d.wait_event("transcript.ai", call_id=call_id)[0]
+    print("AI opened the call with: %s" % ai["text"])
+    expect(not d.events("transcript.caller"), "the caller said something?")
+    d.http("DELETE", "/calls/" + call_id)
+    sipp.wait_ok()
+    d.wait_event("call.ended")
+
+
 def case_echo_route(d, ctx):
     """A graph without realtimesink is answered at once (no AI involved)."""
     sipp = Sipp(d, os.path.join(OWN_SCENARIOS, "wait_bye.xml"), service="echo",
@@ -660,6 +683,7 @@ CASES = {
     "ai-unreachable": ("closed", None, case_ai_unreachable),
     "no-route": ("sim", "speak", case_no_route),
     "echo-route": ("closed", None, case_echo_route),
+    "greeting": ("sim", "speak", case_greeting),
     "bad-pipeline": ("closed", None, case_bad_pipeline),
     "dial-out": ("sim", "speak", case_dial_out),
     "concurrent-20": ("sim", "echo", case_concurrent_20),
