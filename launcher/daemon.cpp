@@ -2,8 +2,6 @@
 
 #include "daemon.h"
 
-#include <cstdlib>
-
 #include "route_selector.h"
 #include "sip_call_facts.h"
 
@@ -42,17 +40,6 @@ bool
 starts_with (const std::string & s, const char *prefix)
 {
   return s.rfind (prefix, 0) == 0;
-}
-
-/* User part of "sip:user@host;params". */
-std::string
-uri_user (const std::string & uri)
-{
-  size_t colon = uri.find (':');
-  size_t at = uri.find ('@');
-  if (colon == std::string::npos || at == std::string::npos || at < colon)
-    return {};
-  return uri.substr (colon + 1, at - colon - 1);
 }
 
 }  // namespace
@@ -273,7 +260,7 @@ Daemon::dial (const DialRequest & request)
   } else {
     CallFacts facts;
     facts.direction = "outbound";
-    facts.request_user = uri_user (request.to);
+    facts.request_user = sip_uri_user (request.to);
     facts.to_uri = request.to;
     facts.to_user = facts.request_user;
     route = select_route (config_.routes, facts);

@@ -18,18 +18,18 @@ bare_uri (const std::string & address)
   return address.substr (open + 1, close - open - 1);
 }
 
-/* The user part of sip:user@host, empty when there is none. */
+}  // namespace
+
 std::string
-uri_user (const std::string & uri)
+sip_uri_user (const std::string & address)
 {
+  const std::string uri = bare_uri (address);
   size_t colon = uri.find (':');
   size_t at = uri.find ('@');
   if (colon == std::string::npos || at == std::string::npos || at < colon)
     return {};
   return uri.substr (colon + 1, at - colon - 1);
 }
-
-}  // namespace
 
 CallFacts
 call_facts_from_sip (const sipd::Call & call)
@@ -52,10 +52,10 @@ call_facts_from_sip (const sipd::Call & call)
   facts.codec = get ("rtp.codec") == "PCMA" ? "PCMA" : "PCMU";
   facts.from_uri = bare_uri (get ("from.uri"));
   facts.to_uri = bare_uri (get ("to.uri"));
-  facts.from_user = v.count ("from.user") ? get ("from.user") : uri_user (facts.from_uri);
-  facts.to_user = v.count ("to.user") ? get ("to.user") : uri_user (facts.to_uri);
+  facts.from_user = v.count ("from.user") ? get ("from.user") : sip_uri_user (facts.from_uri);
+  facts.to_user = v.count ("to.user") ? get ("to.user") : sip_uri_user (facts.to_uri);
   facts.request_user = v.count ("request.user") ? get ("request.user") :
-      uri_user (bare_uri (get ("request.uri")));
+      sip_uri_user (get ("request.uri"));
 
   if (v.count ("uui.raw") != 0)
     facts.headers.emplace_back ("User-to-User", get ("uui.raw"));

@@ -11,4 +11,8 @@ namespace voxbridge::launcher {
  * sipd keeps: User-to-User (as received, uui.raw) and every X-* header. */
 CallFacts call_facts_from_sip (const sipd::Call & call);
 
+/* The user part of "sip:user@host;params" (or of the URI inside a name-addr
+ * "Name" <sip:user@host>), empty when there is none. */
+std::string sip_uri_user (const std::string & address);
+
 }  // namespace voxbridge::launcher
