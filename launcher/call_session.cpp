@@ -167,6 +167,22 @@ CallSession::greet ()
   gst_object_unref (sink);
 }
 
+void
+CallSession::answer_function_call (const std::string & call_id, const std::string & name)
+{
+  /* The daemon runs no tools; a model left waiting for a function's
+   * output would fall silent, so tell it there is none and let it go on. */
+  g_message ("call %s: the model called function '%s'; no handler, answering with an error",
+      id ().c_str (), name.c_str ());
+  GstElement *sink = pipeline_ ? find_element ("realtimesink") : nullptr;
+  if (!sink)
+    return;
+  gboolean queued = FALSE;
+  g_signal_emit_by_name (sink, "send-function-output", call_id.c_str (),
+      "{\"error\":\"this function is not available\"}", &queued);
+  gst_object_unref (sink);
+}
+
 GstElement *
 CallSession::find_element (const char *factory_name) const
 {
@@ -547,6 +563,8 @@ CallSession::handle_element_message (GstMessage * message)
       publish (CallEventType::Error, {{"cause", "ai"},
           {"message", text_of ("code") + ": " + text_of ("message")}});
     }
+  } else if (g_str_equal (name, "realtime-function-call")) {
+    answer_function_call (text_of ("call-id"), text_of ("name"));
   } else if (g_str_equal (name, "siprtp-dtmf")) {
     guint duration_ms = 0;
     gst_structure_get_uint (s, "duration-ms", &duration_ms);

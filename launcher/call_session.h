@@ -99,6 +99,8 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
   GstElement *find_element (const char *factory_name) const;
   /* Has the model open the call with the route's greeting. */
   void greet ();
+  /* Answers a function call of the model (the daemon has no tools). */
+  void answer_function_call (const std::string & call_id, const std::string & name);
   void answer ();
   void refuse (int status, const std::string & outcome, const std::string & reason);
   void fail_after_answer (const std::string & reason);

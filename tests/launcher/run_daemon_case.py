@@ -352,8 +352,8 @@ class Sipp:
             self.proc.wait()
 
 
-def start_sim(behaviour):
-    sim = Process("sim", [SIM, "--port", "0", "--behaviour", behaviour])
+def start_sim(behaviour, extra=()):
+    sim = Process("sim", [SIM, "--port", "0", "--behaviour", behaviour] + list(extra))
 
     # "voxbridge-realtime-sim listening on ws://127.0.0.1:PORT" (stdout or stderr)
     def url():
@@ -560,6 +560,22 @@ def case_greeting(d, ctx):
     d.wait_event("call.ended")
 
 
+def case_function_call(d, ctx):
+    """The model calls a function: the daemon answers that there is none and
+    the model goes on speaking (it is not left waiting)."""
+    make_caller_wav(ctx["dir"])
+    sipp = Sipp(d, os.path.join(OWN_SCENARIOS, "conversation.xml"), cwd=ctx["dir"],
+                logdir=ctx["dir"])
+    ctx["cleanup"].append(sipp.kill)
+    call_id = d.wait_event("call.answered")[0]["call_id"]
+    d.wait_line(r"the model called function 'lookup_order'; no handler", which="err")
+    ai = d.wait_event("transcript.ai", call_id=call_id)[0]
+    print("after the function call the AI said: %s" % ai["text"])
+    d.http("DELETE", "/calls/" + call_id)
+    sipp.wait_ok()
+    d.wait_event("call.ended")
+
+
 def case_echo_route(d, ctx):
     """A graph without realtimesink is answered at once (no AI involved)."""
     sipp = Sipp(d, os.path.join(OWN_SCENARIOS, "wait_bye.xml"), service="echo",
@@ -684,6 +700,7 @@ CASES = {
     "no-route": ("sim", "speak", case_no_route),
     "echo-route": ("closed", None, case_echo_route),
     "greeting": ("sim", "speak", case_greeting),
+    "function-call": ("sim", "speak --function-call lookup_order", case_function_call),
     "bad-pipeline": ("closed", None, case_bad_pipeline),
     "dial-out": ("sim", "speak", case_dial_out),
     "concurrent-20": ("sim", "echo", case_concurrent_20),
@@ -703,7 +720,8 @@ def main():
     silent = None
     try:
         if ai == "sim":
-            ctx["sim"], url = start_sim(behaviour)
+            behaviour, *sim_args = behaviour.split()
+            ctx["sim"], url = start_sim(behaviour, sim_args)
         elif ai == "silent":
             # Accepts TCP connections (the kernel does) but never answers the
             # WebSocket upgrade: the AI session never becomes ready.
