@@ -59,6 +59,14 @@ def free_port():
     raise RuntimeError("no free port")
 
 
+def die_with_parent():
+    """preexec_fn: the child gets SIGKILL should this runner die (a meson
+    timeout), so no daemon, sim or sipp outlives the test."""
+    import ctypes
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def udp_port_taken(port):
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
         try:
@@ -90,7 +98,8 @@ class Process:
         print("%s: %s" % (name, " ".join(argv)))
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True, env=env, cwd=cwd)
+                                     text=True, env=env, cwd=cwd,
+                                     preexec_fn=die_with_parent)
         self.threads = [
             threading.Thread(target=self._read, args=(self.proc.stdout, self.out), daemon=True),
             threading.Thread(target=self._read, args=(self.proc.stderr, self.err), daemon=True)]
@@ -326,7 +335,7 @@ class Sipp:
         print("sipp:", " ".join(argv))
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     text=True, cwd=cwd)
+                                     text=True, cwd=cwd, preexec_fn=die_with_parent)
 
     def wait_ok(self, timeout=90):
         try:
