@@ -8,16 +8,20 @@
 #include "deployment_config.h"
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 
 #include <algorithm>
 #include <cstring>
 #include <set>
+
+#include "tool_definitions.h"
 
 namespace voxbridge::launcher {
 
 namespace {
 
 constexpr const char *ROUTE_PREFIX = "route ";
+constexpr const char *TOOL_PREFIX = "tool ";
 constexpr const char *MATCH_HEADER_PREFIX = "match-header.";
 constexpr const char *MATCH_HEADER_REGEX_PREFIX = "match-header-regex.";
 constexpr const char *VAR_PREFIX = "var.";
@@ -558,6 +562,136 @@ read_rule (ConfigReader & reader, const std::string & g, const std::string & key
   return rule;
 }
 
+/* tools = and transfer-target = of a route; the names are checked against
+ * the [tool NAME] sections in check_route_tools, once all are read. */
+void
+parse_route_tools (ConfigReader & reader, const std::string & g, Route & route)
+{
+  if (auto tools = reader.string (g, "tools")) {
+    std::set<std::string> seen;
+    for (const std::string & name : split_list (*tools)) {
+      if (!is_tool_name (name))
+        reader.error (g, "tools", "'" + name + "' is not a tool name (1-64 letters, "
+            "digits, '_' or '-')");
+      else if (!seen.insert (name).second)
+        reader.error (g, "tools", "'" + name + "' is listed twice");
+      else
+        route.tools.push_back (name);
+    }
+  }
+  if (auto target = reader.string (g, "transfer-target")) {
+    const bool sip = starts_with (*target, "sip:") || starts_with (*target, "sips:");
+    const size_t scheme = target->find (':') + 1;
+    const bool blank = std::any_of (target->begin (), target->end (),
+        [] (char c) { return g_ascii_isspace (c) || g_ascii_iscntrl (c); });
+    if (!sip || target->size () <= scheme || blank)
+      reader.error (g, "transfer-target", "'" + *target
+          + "' is not a SIP URI; e.g. transfer-target = sip:agent@pbx.example.com");
+    else
+      route.transfer_target = *target;
+  }
+}
+
+/* [tool NAME]: a custom tool answered by a webhook. */
+std::optional<ToolSettings>
+parse_tool (ConfigReader & reader, const std::string & g)
+{
+  ToolSettings tool;
+  tool.name = g.substr (strlen (TOOL_PREFIX));
+  check_unknown_keys (reader, g,
+      {"description", "parameters", "url", "timeout-ms", "token-env"}, {});
+  bool valid = true;
+  if (!is_tool_name (tool.name)) {
+    reader.error (g, "", "tool name '" + tool.name
+        + "' may only hold letters, digits, '_' and '-' (at most 64)");
+    valid = false;
+  } else if (is_builtin_tool (tool.name)) {
+    reader.error (g, "", "'" + tool.name + "' is a built-in tool; "
+        "list it in a route's tools instead of defining it");
+    valid = false;
+  }
+
+  if (auto description = reader.string (g, "description"))
+    tool.description = *description;
+  if (tool.description.empty ())
+    reader.error (g, "description", "missing; tells the model what the tool does "
+        "and when to call it");
+
+  tool.parameters_json = "{\"type\":\"object\",\"properties\":{}}";
+  if (auto parameters = reader.string (g, "parameters")) {
+    GError *err = nullptr;
+    JsonNode *schema = json_from_string (parameters->c_str (), &err);
+    if (!schema)
+      reader.error (g, "parameters", std::string ("not JSON: ")
+          + (err ? err->message : "empty"));
+    else if (!JSON_NODE_HOLDS_OBJECT (schema))
+      reader.error (g, "parameters", "must be a JSON schema object, e.g. "
+          "{\"type\":\"object\",\"properties\":{\"order\":{\"type\":\"string\"}}}");
+    else
+      tool.parameters_json = *parameters;
+    g_clear_error (&err);
+    if (schema)
+      json_node_unref (schema);
+  }
+
+  if (auto url = reader.string (g, "url")) {
+    GUri *uri = g_uri_parse (url->c_str (), G_URI_FLAGS_NONE, nullptr);
+    const char *scheme = uri ? g_uri_get_scheme (uri) : nullptr;
+    if (!uri || !g_uri_get_host (uri) || !*g_uri_get_host (uri)
+        || (g_strcmp0 (scheme, "http") != 0 && g_strcmp0 (scheme, "https") != 0))
+      reader.error (g, "url", "'" + *url + "' is not an http:// or https:// URL");
+    else
+      tool.url = *url;
+    if (uri)
+      g_uri_unref (uri);
+  } else if (!reader.has (g, "url")) {
+    reader.error (g, "url", "missing; the webhook the tool's calls are POSTed to");
+  }
+  if (auto timeout = reader.integer (g, "timeout-ms", 100, 60000, tool.timeout_ms))
+    tool.timeout_ms = static_cast<guint> (*timeout);
+  if (auto token_env = reader.string (g, "token-env")) {
+    if (is_env_var_name (*token_env))
+      tool.token_env = *token_env;
+    else
+      reader.error (g, "token-env", "'" + *token_env + "' is not an environment variable "
+          "name (write the name of the variable, not the token)");
+  }
+  if (!valid)
+    return std::nullopt;
+  return tool;
+}
+
+/* Every tool a route lists exists; transfer_call has a target; every
+ * [tool NAME] is used. */
+void
+check_route_tools (ConfigReader & reader, const DeploymentConfig & config)
+{
+  std::set<std::string> used;
+  for (const Route & route : config.routes) {
+    const std::string g = ROUTE_PREFIX + route.name;
+    bool transfers = false;
+    for (const std::string & name : route.tools) {
+      used.insert (name);
+      transfers |= name == "transfer_call";
+      if (!is_builtin_tool (name) && !config.tools.count (name)) {
+        std::string builtins;
+        for (const std::string & b : builtin_tool_names ())
+          builtins += (builtins.empty () ? "" : ", ") + b;
+        reader.error (g, "tools", "no [tool " + name + "] section for '" + name
+            + "' (built-in tools: " + builtins + ")");
+      }
+    }
+    if (transfers && route.transfer_target.empty ())
+      reader.error (g, "tools", "transfer_call needs transfer-target = sip:...");
+    if (!transfers && !route.transfer_target.empty ())
+      reader.warning (g, "transfer-target", "unused: transfer_call is not in tools");
+  }
+  for (const auto & [name, tool] : config.tools) {
+    if (!used.count (name))
+      reader.warning (TOOL_PREFIX + name, "", "no route lists this tool in its tools");
+  }
+}
+
 std::optional<Route>
 parse_route (ConfigReader & reader, const std::string & g, int position)
 {
@@ -570,7 +704,7 @@ parse_route (ConfigReader & reader, const std::string & g, int position)
   }
   check_unknown_keys (reader, g,
       {"priority", "match-user", "match-user-regex", "pipeline", "fallback-pipeline",
-       "instructions", "voice", "greeting", "prompt"},
+       "instructions", "voice", "greeting", "prompt", "tools", "transfer-target"},
       {MATCH_HEADER_PREFIX, MATCH_HEADER_REGEX_PREFIX, VAR_PREFIX});
 
   if (auto priority = reader.integer (g, "priority", -1000000, 1000000, 0))
@@ -621,6 +755,7 @@ parse_route (ConfigReader & reader, const std::string & g, int position)
   route.instructions = reader.string (g, "instructions").value_or ("");
   route.voice = reader.string (g, "voice").value_or ("");
   route.greeting = reader.string (g, "greeting").value_or ("");
+  parse_route_tools (reader, g, route);
   return route;
 }
 
@@ -794,8 +929,12 @@ parse_deployment_config (const std::string & text, const std::string & file_name
     else if (starts_with (group, ROUTE_PREFIX)) {
       if (auto route = parse_route (reader, group, position++))
         config.routes.push_back (std::move (*route));
+    } else if (starts_with (group, TOOL_PREFIX)) {
+      if (auto tool = parse_tool (reader, group))
+        config.tools[tool->name] = std::move (*tool);
     } else
-      reader.error (group, "", "unknown section; expected [sip], [ai], [http], [log] or [route NAME]");
+      reader.error (group, "", "unknown section; expected [sip], [ai], [http], [log], "
+          "[route NAME] or [tool NAME]");
   }
   if (config.routes.empty ())
     reader.error ("", "", "no [route NAME] section: every call would be rejected");
@@ -803,6 +942,7 @@ parse_deployment_config (const std::string & text, const std::string & file_name
   std::stable_sort (config.routes.begin (), config.routes.end (),
       [] (const Route & a, const Route & b) { return a.priority > b.priority; });
   warn_unreachable_routes (reader, config.routes);
+  check_route_tools (reader, config);
   g_key_file_unref (keyfile);
 
   if (result.error_count () == 0)

@@ -109,6 +109,16 @@ class MatchRule {
   std::shared_ptr<GRegex> regex_;
 };
 
+/* [tool NAME]: a custom tool the model may call, served by a webhook. */
+struct ToolSettings {
+  std::string name;
+  std::string description;
+  std::string parameters_json;   /* JSON schema object of the arguments */
+  std::string url;               /* http:// or https:// endpoint, POSTed to */
+  guint timeout_ms = 5000;
+  std::string token_env;         /* environment variable with the bearer token */
+};
+
 struct Route {
   std::string name;
   int priority = 0;            /* higher is tried first; ties keep file order */
@@ -121,6 +131,8 @@ struct Route {
   std::string greeting;
   std::string prompt;          /* audio file for fallback pipelines */
   std::map<std::string, std::string> vars;  /* var.NAME = value */
+  std::vector<std::string> tools;  /* built-ins and [tool NAME]s the model may call */
+  std::string transfer_target;     /* sip: URI for the transfer_call tool */
 };
 
 struct DeploymentConfig {
@@ -130,6 +142,7 @@ struct DeploymentConfig {
   HttpSettings http;
   LogSettings log;
   std::vector<Route> routes;   /* in matching order */
+  std::map<std::string, ToolSettings> tools;   /* [tool NAME] sections */
 };
 
 struct ConfigLoadResult {
