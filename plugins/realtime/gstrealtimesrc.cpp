@@ -76,6 +76,7 @@ enum {
   PROP_FRAME_MS,
   PROP_NUM_RESPONSES,
   PROP_PLAYED_MS,
+  PROP_QUEUED_MS,
 };
 
 #define SRC_CAPS \
@@ -126,6 +127,11 @@ gst_realtime_src_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_NUM_RESPONSES: g_value_set_uint (value, st.num_responses); break;
     case PROP_PLAYED_MS:
       g_value_set_uint64 (value, state.audio_bytes / audio_format_bytes_per_ms (state.format));
+      break;
+    case PROP_QUEUED_MS:
+      g_value_set_uint64 (value, state.session ?
+          state.session->playout ().queued_bytes () / audio_format_bytes_per_ms (state.format) :
+          0);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -353,6 +359,10 @@ gst_realtime_src_class_init (GstRealtimeSrcClass * klass)
   g_object_class_install_property (gobject_class, PROP_PLAYED_MS,
       g_param_spec_uint64 ("played-ms", "Played", "Model audio that has left this element (ms)",
           0, G_MAXUINT64, 0, (GParamFlags) (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+  g_object_class_install_property (gobject_class, PROP_QUEUED_MS,
+      g_param_spec_uint64 ("queued-ms", "Queued", "Model audio received but not yet pushed "
+          "downstream (ms)", 0, G_MAXUINT64, 0,
+          (GParamFlags) (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class, "Realtime AI session source",

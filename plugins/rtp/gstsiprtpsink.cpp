@@ -5,23 +5,35 @@
  *
  * Sends G.711 audio (`audio/x-mulaw` or `audio/x-alaw`, 8 kHz mono, the
  * codec the call negotiated) to the caller of one SIP call. Inside: a pacer
- * → rtppcmupay / rtppcmapay → udpsink on the call's own socket, so the
+ * that writes the RTP packets → udpsink on the call's own socket, so the
  * caller gets our RTP from the port it sends to (symmetric RTP), addressed to
  * where its RTP really comes from (latched by siprtpsrc) or else to the SDP
- * address.
+ * address. The pacer packetises itself (GstRTPBuffer) rather than through
+ * rtppcmupay because DTMF events must share the audio's SSRC, sequence
+ * numbers and timestamps.
  *
  * The pacer sends one packet every ptime on the pipeline clock, whatever
  * upstream does: when upstream has delivered less than a packet's worth it
  * sends silence, so RTP never stops (trunks hang up on RTP inactivity) and
  * the RTP sequence numbers and timestamps run on without jumps. Upstream
- * flushes (barge-in) drop the queued audio and never reach the payloader.
+ * flushes (barge-in) drop the queued audio and never reach the wire.
  * While the caller holds the call (the SDP says not to send) nothing is sent
  * and upstream audio is discarded at its real-time pace.
  *
  * `sent-ms` counts the upstream audio that went out on the wire,
- * `segment-sent-ms` the same since the last upstream segment or flush. On an
- * upstream flush the element posts `siprtp-flushed` with `segment-sent-ms`,
+ * `segment-sent-ms` the same since the last upstream segment or flush,
+ * `queued-ms` the audio accepted but not yet on the wire. On an upstream
+ * flush the element posts `siprtp-flushed` with `segment-sent-ms`,
  * `dropped-ms` (queued audio thrown away) and `call-id`.
+ *
+ * Barge-in accounting: realtimesrc marks where each answer item of the model
+ * begins (see playout_marks.h); the element counts per item the audio that
+ * went out and answers realtimesrc's query with it, so the model's answer is
+ * truncated at what the caller really heard.
+ *
+ * The action signal `send-dtmf` (digits, duration-ms) queues RFC 4733
+ * telephone-event packets on the call's negotiated telephone-event payload
+ * type; each digit replaces the audio of its packet slots.
  *
  * ## Example launch line
  * |[
@@ -36,11 +48,16 @@
 #include <gst/rtp/gstrtpbuffer.h>
 
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "../playout_marks.h"
+#include "dtmf_sender.h"
 #include "siprtp_binding.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_sip_rtp_sink_debug);
@@ -53,6 +70,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_sip_rtp_sink_debug);
 #define DEFAULT_PAYLOAD 0
 #define DEFAULT_ENCODING nullptr
 #define DEFAULT_PTIME 20
+#define DEFAULT_DTMF_PAYLOAD -1
+#define MAX_PTIME 200
+/* Answer items whose sent audio is remembered for the barge-in query. */
+#define REMEMBERED_ITEMS 8
 /* Upstream audio queued beyond this blocks upstream (a non-live source then
  * runs at the pace of the call). */
 #define MAX_QUEUED_MS 500
@@ -60,6 +81,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_sip_rtp_sink_debug);
 #define MAX_LATENESS (200 * GST_MSECOND)
 
 using voxbridge::CallBinding;
+using voxbridge::DtmfSender;
 using voxbridge::ExplicitRtpSettings;
 using voxbridge::G711;
 using voxbridge::RtpMediaParams;
@@ -76,6 +98,14 @@ struct Settings {
   std::string encoding;
   guint ptime_ms = DEFAULT_PTIME;
   bool ptime_set = false;
+  gint dtmf_payload = DEFAULT_DTMF_PAYLOAD;
+};
+
+/* Where in the queue (byte offset) audio of an answer item begins; an empty
+ * id starts audio that belongs to no item (silence between answers). */
+struct ItemMark {
+  guint64 offset;
+  std::string item_id;
 };
 
 /* Upstream audio waiting for its packet. Offsets count bytes (= samples)
@@ -86,6 +116,9 @@ struct AudioQueue {
   guint64 enqueued = 0;
   guint64 dequeued = 0;
   std::deque<guint64> segment_starts;
+  std::deque<ItemMark> item_marks;
+  std::string upstream_item;    /* the item upstream announced last */
+  bool upstream_in_item = false;  /* last buffer was audio of that item */
   guint partial_ticks = 0;
 };
 
@@ -96,6 +129,7 @@ struct Counters {
   guint64 audio_bytes = 0;
   guint64 segment_audio_bytes = 0;
   guint64 discarded_audio_bytes = 0;
+  guint64 dtmf_packets = 0;
   gint last_seq = -1;
   guint32 last_rtptime = 0;
   guint32 ssrc = 0;
@@ -134,6 +168,18 @@ struct State {
   std::string dest_host;        /* what udpsink sends to now */
   guint16 dest_port = 0;
 
+  /* RTP header fields, audio and DTMF alike */
+  guint8 payload_type = 0;
+  gint dtmf_pt = -1;            /* telephone-event PT, -1: none negotiated */
+  guint32 ssrc = 0;
+  guint16 next_seq = 0;
+  guint32 ts_base = 0;
+  DtmfSender dtmf;
+
+  /* answer items on the wire (barge-in accounting) */
+  std::string wire_item;
+  std::deque<std::pair<std::string, guint64>> item_sent_bytes;
+
   Counters counters;
 };
 
@@ -149,8 +195,7 @@ struct _GstSipRtpSink {
   GstBin parent;
 
   GstPad *sinkpad;
-  GstPad *pace_pad;             /* the pacer's output, linked to the payloader */
-  GstElement *payloader;
+  GstPad *pace_pad;             /* the pacer's RTP packets, linked to udpsink */
   GstElement *udpsink;
 
   GstSipRtpSinkPrivate *priv;
@@ -168,8 +213,17 @@ enum {
   PROP_LOCAL_PORT,
   PROP_SENT_MS,
   PROP_SEGMENT_SENT_MS,
+  PROP_QUEUED_MS,
+  PROP_DTMF_PAYLOAD,
   PROP_STATS,
 };
+
+enum {
+  SIGNAL_SEND_DTMF,
+  LAST_SIGNAL,
+};
+
+static guint signals[LAST_SIGNAL];
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS,
@@ -199,6 +253,8 @@ static gboolean pace_pad_query (GstPad * pad, GstObject * parent,
 static void pace_loop (gpointer user_data);
 static GstPadProbeReturn on_rtp_sent (GstPad * pad, GstPadProbeInfo * info,
     gpointer user_data);
+static gboolean gst_sip_rtp_sink_send_dtmf (GstSipRtpSink * self,
+    const gchar * digits, guint duration_ms);
 
 static void
 gst_sip_rtp_sink_class_init (GstSipRtpSinkClass * klass)
@@ -241,8 +297,13 @@ gst_sip_rtp_sink_class_init (GstSipRtpSinkClass * klass)
           DEFAULT_ENCODING, flags));
   g_object_class_install_property (gobject_class, PROP_PTIME,
       g_param_spec_uint ("ptime", "Packet time",
-          "Milliseconds of audio per packet without call-id", 10, 200,
+          "Milliseconds of audio per packet without call-id", 10, MAX_PTIME,
           DEFAULT_PTIME, flags));
+  g_object_class_install_property (gobject_class, PROP_DTMF_PAYLOAD,
+      g_param_spec_int ("dtmf-payload", "DTMF payload type",
+          "telephone-event payload type for send-dtmf without call-id (-1 = "
+          "the one a siprtpsrc on the same port receives)", -1, 127,
+          DEFAULT_DTMF_PAYLOAD, flags));
   g_object_class_install_property (gobject_class, PROP_LOCAL_PORT,
       g_param_spec_uint ("local-port", "Local port",
           "The UDP port RTP is sent from (from READY on)", 0, 65535, 0,
@@ -256,10 +317,29 @@ gst_sip_rtp_sink_class_init (GstSipRtpSinkClass * klass)
           "Upstream audio of the current segment (since the last upstream "
           "segment event or flush) sent on the wire, in milliseconds", 0,
           G_MAXUINT64, 0, ro_flags));
+  g_object_class_install_property (gobject_class, PROP_QUEUED_MS,
+      g_param_spec_uint64 ("queued-ms", "Queued milliseconds",
+          "Upstream audio accepted but not yet sent on the wire, in "
+          "milliseconds", 0, G_MAXUINT64, 0, ro_flags));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "Packets and bytes sent, silence packets, last sequence number, "
           "destination", GST_TYPE_STRUCTURE, ro_flags));
+
+  /**
+   * GstSipRtpSink::send-dtmf:
+   * @digits: "0"-"9", "*", "#", "A"-"D"
+   * @duration_ms: length of each digit's tone (20-5000 ms)
+   *
+   * Queues RFC 4733 telephone-event packets for @digits, sent in place of
+   * audio, 60 ms apart. Returns FALSE (and sends nothing) for a bad digit or
+   * duration, or when the call negotiated no telephone-event payload type.
+   */
+  signals[SIGNAL_SEND_DTMF] = g_signal_new_class_handler ("send-dtmf",
+      G_TYPE_FROM_CLASS (klass),
+      static_cast<GSignalFlags> (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+      G_CALLBACK (gst_sip_rtp_sink_send_dtmf), nullptr, nullptr, nullptr,
+      G_TYPE_BOOLEAN, 2, G_TYPE_STRING, G_TYPE_UINT);
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_set_static_metadata (element_class, "SIP call RTP sink",
@@ -294,9 +374,9 @@ gst_sip_rtp_sink_init (GstSipRtpSink * self)
       GST_DEBUG_FUNCPTR (gst_sip_rtp_sink_query));
   gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
 
-  /* Not one of the element's pads: the pacer pushes its packets-to-be here
-   * so that the payloader sees one continuous stream, never upstream's
-   * flushes, segments or timestamps. */
+  /* Not one of the element's pads: the pacer pushes its RTP packets here so
+   * that udpsink sees one continuous stream, never upstream's flushes,
+   * segments or timestamps. */
   self->pace_pad = gst_pad_new ("pace", GST_PAD_SRC);
   gst_pad_set_query_function (self->pace_pad, pace_pad_query);
   g_object_set_data (G_OBJECT (self->pace_pad), "siprtpsink", self);
@@ -372,6 +452,9 @@ gst_sip_rtp_sink_set_property (GObject * object, guint prop_id,
       settings.ptime_ms = g_value_get_uint (value);
       settings.ptime_set = true;
       break;
+    case PROP_DTMF_PAYLOAD:
+      settings.dtmf_payload = g_value_get_int (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -419,6 +502,13 @@ gst_sip_rtp_sink_get_property (GObject * object, guint prop_id,
     case PROP_PTIME:
       g_value_set_uint (value, settings.ptime_ms);
       break;
+    case PROP_DTMF_PAYLOAD:
+      g_value_set_int (value, settings.dtmf_payload);
+      break;
+    case PROP_QUEUED_MS:
+      g_value_set_uint64 (value,
+          bytes_to_ms (gst_adapter_available (state.queue.adapter)));
+      break;
     case PROP_LOCAL_PORT:
       g_value_set_uint (value, state.local_port);
       break;
@@ -446,6 +536,7 @@ gst_sip_rtp_sink_get_property (GObject * object, guint prop_id,
               "audio-ms-sent", G_TYPE_UINT64, bytes_to_ms (c.audio_bytes),
               "audio-ms-discarded", G_TYPE_UINT64,
               bytes_to_ms (c.discarded_audio_bytes),
+              "dtmf-packets", G_TYPE_UINT64, c.dtmf_packets,
               "last-seq", G_TYPE_INT, c.last_seq,
               "last-rtptime", G_TYPE_UINT, c.last_rtptime,
               "ssrc", G_TYPE_UINT, c.ssrc,
@@ -464,6 +555,15 @@ codec_caps (G711 codec)
 {
   return gst_caps_new_simple (voxbridge::g711_caps_name (codec),
       "rate", G_TYPE_INT, 8000, "channels", G_TYPE_INT, 1, nullptr);
+}
+
+static GstCaps *
+rtp_caps (G711 codec, guint8 payload_type)
+{
+  return gst_caps_new_simple ("application/x-rtp",
+      "media", G_TYPE_STRING, "audio", "clock-rate", G_TYPE_INT, 8000,
+      "encoding-name", G_TYPE_STRING, codec == G711::PCMU ? "PCMU" : "PCMA",
+      "payload", G_TYPE_INT, (gint) payload_type, nullptr);
 }
 
 /* ---- the upstream side ---- */
@@ -492,8 +592,18 @@ gst_sip_rtp_sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
     gst_buffer_unref (buffer);
     return GST_FLOW_NOT_NEGOTIATED;
   }
-  state.queue.enqueued += gst_buffer_get_size (buffer);
-  gst_adapter_push (state.queue.adapter, buffer);
+  /* Silence between answers (GAP) belongs to no item. */
+  AudioQueue & queue = state.queue;
+  const bool gap = GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_GAP);
+  if (gap && queue.upstream_in_item) {
+    queue.item_marks.push_back ({queue.enqueued, std::string ()});
+    queue.upstream_in_item = false;
+  } else if (!gap && !queue.upstream_in_item && !queue.upstream_item.empty ()) {
+    queue.item_marks.push_back ({queue.enqueued, queue.upstream_item});
+    queue.upstream_in_item = true;
+  }
+  queue.enqueued += gst_buffer_get_size (buffer);
+  gst_adapter_push (queue.adapter, buffer);
   return GST_FLOW_OK;
 }
 
@@ -543,6 +653,10 @@ gst_sip_rtp_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       gst_adapter_clear (state.queue.adapter);
       state.queue.dequeued = state.queue.enqueued;
       state.queue.segment_starts.clear ();
+      state.queue.item_marks.clear ();
+      state.queue.upstream_item.clear ();
+      state.queue.upstream_in_item = false;
+      state.wire_item.clear ();
       state.queue.partial_ticks = 0;
       state.flushing = true;
       state.space.notify_all ();
@@ -576,6 +690,18 @@ gst_sip_rtp_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       std::lock_guard<std::mutex> guard (self->priv->lock);
       state.eos = true;
       state.space.notify_all ();
+      break;
+    }
+    case GST_EVENT_CUSTOM_DOWNSTREAM:{
+      const GstStructure *s = gst_event_get_structure (event);
+      if (s && gst_structure_has_name (s, VOXBRIDGE_PLAYOUT_ITEM_EVENT)) {
+        const gchar *item = gst_structure_get_string (s, "item-id");
+        std::lock_guard<std::mutex> guard (self->priv->lock);
+        AudioQueue & queue = state.queue;
+        queue.upstream_item = item ? item : "";
+        queue.item_marks.push_back ({queue.enqueued, queue.upstream_item});
+        queue.upstream_in_item = !queue.upstream_item.empty ();
+      }
       break;
     }
     default:
@@ -629,6 +755,23 @@ gst_sip_rtp_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
       gst_query_set_accept_caps_result (query, ok);
       return TRUE;
     }
+    case GST_QUERY_CUSTOM:{
+      GstStructure *s = gst_query_writable_structure (query);
+      if (!gst_structure_has_name (s, VOXBRIDGE_ITEM_SENT_QUERY))
+        return gst_pad_query_default (pad, parent, query);
+      const gchar *item = gst_structure_get_string (s, "item-id");
+      guint64 sent = 0;
+      {
+        /* An item not seen here has not reached the wire: 0 is right. */
+        std::lock_guard<std::mutex> guard (self->priv->lock);
+        for (const auto & counted : self->priv->state.item_sent_bytes)
+          if (item && counted.first == item)
+            sent = counted.second;
+      }
+      gst_structure_set (s, "sent-ms", G_TYPE_UINT64, bytes_to_ms (sent),
+          nullptr);
+      return TRUE;
+    }
     default:
       return gst_pad_query_default (pad, parent, query);
   }
@@ -646,7 +789,7 @@ pace_pad_query (GstPad * pad, GstObject * parent, GstQuery * query)
   GstCaps *caps;
   {
     std::lock_guard<std::mutex> guard (self->priv->lock);
-    caps = codec_caps (self->priv->state.codec);
+    caps = rtp_caps (self->priv->state.codec, self->priv->state.payload_type);
   }
   gst_query_set_caps_result (query, caps);
   gst_caps_unref (caps);
@@ -671,17 +814,14 @@ apply_params_locked (GstSipRtpSink * self)
         ("%s", error->message));
     g_clear_error (&error);
   } else if (codec != state.codec) {
-    /* The payloader and upstream's caps are fixed for the call. */
+    /* The RTP caps and upstream's caps are fixed for the call. */
     GST_ELEMENT_WARNING (self, STREAM, FORMAT,
         ("The call switched codec mid-call; still sending %s",
             voxbridge::g711_caps_name (state.codec)), (nullptr));
-  } else if (self->payloader) {
-    /* RTP timestamps straight from the pacer's PTS: continuous while it
-   * sends, jumping by the elapsed time after slots it could not send. */
-  g_object_set (self->payloader, "pt", (guint) params.payload_type,
-      "perfect-rtptime", FALSE,
-        nullptr);
+  } else {
+    state.payload_type = params.payload_type;
   }
+  state.dtmf_pt = params.dtmf_payload_type;
   state.send = params.send;
   state.params = params;
   GST_INFO_OBJECT (self, "sending %s to %s:%u", state.send ? "on" : "off",
@@ -741,6 +881,23 @@ take_frame_locked (State & state, guint8 * out)
   return take;
 }
 
+/* Adds @bytes sent on the wire to the answer item @item_id. */
+static void
+credit_item_locked (State & state, const std::string & item_id, guint64 bytes)
+{
+  if (item_id.empty () || bytes == 0)
+    return;
+  for (auto & counted : state.item_sent_bytes) {
+    if (counted.first == item_id) {
+      counted.second += bytes;
+      return;
+    }
+  }
+  state.item_sent_bytes.emplace_back (item_id, bytes);
+  if (state.item_sent_bytes.size () > REMEMBERED_ITEMS)
+    state.item_sent_bytes.pop_front ();
+}
+
 /* Accounts @taken bytes leaving the queue, @sent whether they went out. */
 static void
 account_locked (State & state, guint taken, bool sent)
@@ -748,6 +905,20 @@ account_locked (State & state, guint taken, bool sent)
   AudioQueue & queue = state.queue;
   Counters & counters = state.counters;
   const guint64 end = queue.dequeued + taken;
+
+  /* Split the bytes between the answer items they belong to. */
+  guint64 pos = queue.dequeued;
+  while (!queue.item_marks.empty () && queue.item_marks.front ().offset <= end) {
+    const ItemMark & mark = queue.item_marks.front ();
+    if (sent && mark.offset > pos)
+      credit_item_locked (state, state.wire_item, mark.offset - pos);
+    pos = MAX (pos, mark.offset);
+    state.wire_item = mark.item_id;
+    queue.item_marks.pop_front ();
+  }
+  if (sent)
+    credit_item_locked (state, state.wire_item, end - pos);
+
   bool new_segment = false;
   guint64 in_segment = taken;
   while (!queue.segment_starts.empty () && queue.segment_starts.front () <= end) {
@@ -781,7 +952,7 @@ update_udpsink_destination (GstSipRtpSink * self, const std::string & host,
 }
 
 static void
-push_stream_start (GstSipRtpSink * self, G711 codec)
+push_stream_start (GstSipRtpSink * self, G711 codec, guint8 payload_type)
 {
   gchar *stream_id = gst_pad_create_stream_id (self->pace_pad,
       GST_ELEMENT (self), "pacer");
@@ -790,7 +961,7 @@ push_stream_start (GstSipRtpSink * self, G711 codec)
   g_free (stream_id);
   gst_pad_push_event (self->pace_pad, start);
 
-  GstCaps *caps = codec_caps (codec);
+  GstCaps *caps = rtp_caps (codec, payload_type);
   gst_pad_push_event (self->pace_pad, gst_event_new_caps (caps));
   gst_caps_unref (caps);
 
@@ -858,52 +1029,73 @@ pace_loop (gpointer user_data)
   state.dest_port = port;
   const bool deliver = state.send && !host.empty ();
 
-  GstBuffer *frame = gst_buffer_new_allocate (nullptr, state.frame_bytes,
-      nullptr);
-  GstMapInfo map;
-  gst_buffer_map (frame, &map, GST_MAP_WRITE);
-  guint taken = take_frame_locked (state, map.data);
-  gst_buffer_unmap (frame, &map);
-  account_locked (state, taken, deliver);
-  state.space.notify_all ();
-  if (deliver && taken == 0)
-    state.counters.silence_packets++;
+  guint8 audio[MAX_PTIME * 8];
+  guint taken = take_frame_locked (state, audio);
 
-  /* After slots that sent nothing (hold, no destination, a stall) the RTP
-   * timestamp jumps by the time that passed; the payloader resyncs to the
-   * PTS on DISCONT (and sets the marker bit). */
-  if (!deliver) {
+  /* The slot's RTP timestamp runs with the slot count: continuous while
+   * packets go out, jumping by the time that passed after slots that sent
+   * nothing (hold, no destination, a stall). */
+  const guint32 slot_ts = state.ts_base +
+      static_cast<guint32> (state.frames_out * state.frame_bytes);
+  DtmfSender::Packet event;
+  const bool is_event = deliver && state.dtmf_pt >= 0 &&
+      state.dtmf.next_slot (slot_ts, state.ptime_ms, &event);
+  /* A digit replaces the audio of its slot. */
+  account_locked (state, taken, deliver && !is_event);
+  state.space.notify_all ();
+
+  const bool first = !state.stream_started;
+  GstBuffer *packet = nullptr;
+  if (deliver) {
+    const guint size = is_event ? sizeof (event.payload) : state.frame_bytes;
+    packet = gst_rtp_buffer_new_allocate (size, 0, 0);
+    GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+    gst_rtp_buffer_map (packet, GST_MAP_WRITE, &rtp);
+    gst_rtp_buffer_set_ssrc (&rtp, state.ssrc);
+    gst_rtp_buffer_set_seq (&rtp, state.next_seq++);
+    if (is_event) {
+      gst_rtp_buffer_set_payload_type (&rtp, (guint8) state.dtmf_pt);
+      gst_rtp_buffer_set_timestamp (&rtp, event.timestamp);
+      gst_rtp_buffer_set_marker (&rtp, event.marker);
+      memcpy (gst_rtp_buffer_get_payload (&rtp), event.payload, size);
+      state.counters.dtmf_packets++;
+    } else {
+      gst_rtp_buffer_set_payload_type (&rtp, state.payload_type);
+      gst_rtp_buffer_set_timestamp (&rtp, slot_ts);
+      /* The marker bit starts a talkspurt: the first packet, or the first
+       * after a gap in the timestamps. */
+      gst_rtp_buffer_set_marker (&rtp, first || state.discont);
+      memcpy (gst_rtp_buffer_get_payload (&rtp), audio, size);
+      if (taken == 0)
+        state.counters.silence_packets++;
+      state.discont = false;
+    }
+    gst_rtp_buffer_unmap (&rtp);
+    GST_BUFFER_PTS (packet) = state.frames_out * ptime;
+    GST_BUFFER_DURATION (packet) = ptime;
+  } else {
     state.discont = true;
-  } else if (state.discont) {
-    GST_BUFFER_FLAG_SET (frame, GST_BUFFER_FLAG_DISCONT);
-    state.discont = false;
   }
-  GST_BUFFER_PTS (frame) = state.frames_out * ptime;
-  GST_BUFFER_DURATION (frame) = ptime;
-  GST_BUFFER_OFFSET (frame) = state.frames_out * state.frame_bytes;
   state.frames_out++;
   state.next_tick += ptime;
-  const bool first = !state.stream_started;
   state.stream_started = true;
   const bool finish = state.eos &&
-      gst_adapter_available (state.queue.adapter) == 0;
+      gst_adapter_available (state.queue.adapter) == 0 &&
+      state.dtmf.pending_digits () == 0;
   if (finish)
     state.finished = true;
   const G711 codec = state.codec;
+  const guint8 payload_type = state.payload_type;
   lock.unlock ();
 
   if (new_destination)
     update_udpsink_destination (self, host, port);
-  if (first) {
-    push_stream_start (self, codec);
-    GST_BUFFER_FLAG_SET (frame, GST_BUFFER_FLAG_DISCONT);
-  }
+  if (first)
+    push_stream_start (self, codec, payload_type);
 
   GstFlowReturn flow = GST_FLOW_OK;
-  if (deliver)
-    flow = gst_pad_push (self->pace_pad, frame);
-  else
-    gst_buffer_unref (frame);
+  if (packet)
+    flow = gst_pad_push (self->pace_pad, packet);
 
   if (flow != GST_FLOW_OK) {
     lock.lock ();
@@ -939,6 +1131,43 @@ on_rtp_sent (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* ---- DTMF ---- */
+
+static gboolean
+gst_sip_rtp_sink_send_dtmf (GstSipRtpSink * self, const gchar * digits,
+    guint duration_ms)
+{
+  std::vector<guint8> events;
+  char bad = '\0';
+  if (!DtmfSender::parse_digits (digits, &events, &bad)) {
+    GST_WARNING_OBJECT (self, "send-dtmf: '%s' is not a string of DTMF "
+        "digits (0-9 * # A-D)", digits ? digits : "(null)");
+    return FALSE;
+  }
+  if (duration_ms < DtmfSender::kMinDurationMs ||
+      duration_ms > DtmfSender::kMaxDurationMs) {
+    GST_WARNING_OBJECT (self, "send-dtmf: duration %u ms is outside %u-%u",
+        duration_ms, DtmfSender::kMinDurationMs, DtmfSender::kMaxDurationMs);
+    return FALSE;
+  }
+  std::lock_guard<std::mutex> guard (self->priv->lock);
+  State & state = self->priv->state;
+  if (!state.binding) {
+    GST_WARNING_OBJECT (self, "send-dtmf: not bound to a call yet");
+    return FALSE;
+  }
+  if (state.dtmf_pt < 0) {
+    GST_WARNING_OBJECT (self, "send-dtmf: call %s negotiated no "
+        "telephone-event payload type, cannot send '%s'",
+        state.call_id.c_str (), digits);
+    return FALSE;
+  }
+  state.dtmf.queue (events, duration_ms);
+  GST_INFO_OBJECT (self, "sending DTMF '%s', %u ms each, payload type %d",
+      digits, duration_ms, state.dtmf_pt);
+  return TRUE;
+}
+
 /* ---- states ---- */
 
 static bool
@@ -964,6 +1193,8 @@ bind_call (GstSipRtpSink * self)
     wanted.encoding = settings.encoding;
     if (settings.ptime_set)
       wanted.ptime_ms = settings.ptime_ms;
+    if (settings.dtmf_payload >= 0)
+      wanted.dtmf_payload_type = settings.dtmf_payload;
     binding = CallBinding::bind_explicit (wanted, &error);
   }
   if (!binding) {
@@ -990,33 +1221,24 @@ bind_call (GstSipRtpSink * self)
   }
   guint ptime_ms = CLAMP (params.ptime_ms, 10u, 200u);
 
-  const char *factory = codec == G711::PCMU ? "rtppcmupay" : "rtppcmapay";
-  self->payloader = gst_element_factory_make (factory, "payloader");
-  if (self->payloader == nullptr || self->udpsink == nullptr) {
-    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
-        ("%s or udpsink is missing", factory), (nullptr));
-    g_clear_pointer (&self->payloader, gst_object_unref);
+  if (self->udpsink == nullptr) {
+    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN, ("udpsink is missing"),
+        (nullptr));
     return false;
   }
-  /* RTP timestamps straight from the pacer's PTS: continuous while it
-   * sends, jumping by the elapsed time after slots it could not send. */
-  g_object_set (self->payloader, "pt", (guint) params.payload_type,
-      "perfect-rtptime", FALSE,
-      "min-ptime", (gint64) (ptime_ms * GST_MSECOND),
-      "max-ptime", (gint64) (ptime_ms * GST_MSECOND), nullptr);
   {
     /* pace_pad answers caps queries with the codec: set it before linking. */
     std::lock_guard<std::mutex> guard (self->priv->lock);
     self->priv->state.codec = codec;
+    self->priv->state.payload_type = params.payload_type;
   }
-  gst_bin_add (GST_BIN (self), self->payloader);
-  GstPad *pay_sink = gst_element_get_static_pad (self->payloader, "sink");
-  bool linked = gst_element_link (self->payloader, self->udpsink) &&
-      gst_pad_link (self->pace_pad, pay_sink) == GST_PAD_LINK_OK;
-  gst_object_unref (pay_sink);
+  GstPad *udp_sink = gst_element_get_static_pad (self->udpsink, "sink");
+  bool linked = gst_pad_is_linked (self->pace_pad) ||
+      gst_pad_link (self->pace_pad, udp_sink) == GST_PAD_LINK_OK;
+  gst_object_unref (udp_sink);
   if (!linked) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-        ("Could not link %s to udpsink", factory), (nullptr));
+        ("Could not link the pacer to udpsink"), (nullptr));
     return false;
   }
 
@@ -1029,6 +1251,8 @@ bind_call (GstSipRtpSink * self)
   state.codec = codec;
   state.ptime_ms = ptime_ms;
   state.frame_bytes = ptime_ms * 8;
+  state.payload_type = params.payload_type;
+  state.dtmf_pt = params.dtmf_payload_type;
   state.params = params;
   state.send = params.send;
   state.params_generation = binding->generation ();
@@ -1042,13 +1266,10 @@ bind_call (GstSipRtpSink * self)
 static void
 unbind_call (GstSipRtpSink * self)
 {
-  if (self->payloader) {
-    GstPad *pay_sink = gst_element_get_static_pad (self->payloader, "sink");
-    gst_pad_unlink (self->pace_pad, pay_sink);
-    gst_object_unref (pay_sink);
-    gst_element_set_state (self->payloader, GST_STATE_NULL);
-    gst_bin_remove (GST_BIN (self), self->payloader);
-    self->payloader = nullptr;
+  if (self->udpsink) {
+    GstPad *udp_sink = gst_element_get_static_pad (self->udpsink, "sink");
+    gst_pad_unlink (self->pace_pad, udp_sink);
+    gst_object_unref (udp_sink);
   }
   if (self->udpsink)
     g_object_set (self->udpsink, "socket", nullptr, nullptr);
@@ -1073,6 +1294,13 @@ reset_stream_locked (State & state)
   state.dest_host.clear ();
   state.dest_port = 0;
   state.counters = Counters ();
+  /* Random starting points (RFC 3550 5.1) for a new stream. */
+  state.ssrc = g_random_int ();
+  state.next_seq = static_cast<guint16> (g_random_int_range (0, 65536));
+  state.ts_base = g_random_int ();
+  state.dtmf.clear ();
+  state.wire_item.clear ();
+  state.item_sent_bytes.clear ();
 }
 
 static void

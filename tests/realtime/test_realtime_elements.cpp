@@ -77,7 +77,12 @@ TEST (RealtimeSrc, PlaysQueuedModelAudioAndReportsLatency)
   auto session = Session::attach ("play");
   std::vector<guint8> audio (240, 0x42);
   session->playout ().push ("item_1", audio.data (), audio.size ());
+  guint64 queued_ms = 0;
+  g_object_get (h->element, "queued-ms", &queued_ms, NULL);
+  EXPECT_EQ (queued_ms, 30u);
   GstBuffer *b1 = next_frame (h);
+  g_object_get (h->element, "queued-ms", &queued_ms, NULL);
+  EXPECT_EQ (queued_ms, 10u);
   GstBuffer *b2 = next_frame (h);
   auto d1 = contents (b1), d2 = contents (b2);
   EXPECT_EQ (d1, std::vector<guint8> (160, 0x42));

@@ -141,6 +141,7 @@ struct RtpInfo {
   guint16 seq = 0;
   guint32 ts = 0;
   guint32 ssrc = 0;
+  bool marker = false;
   std::vector<guint8> payload;
 };
 
@@ -155,6 +156,7 @@ parse_rtp (const std::vector<guint8> & data, RtpInfo * info)
     info->seq = gst_rtp_buffer_get_seq (&rtp);
     info->ts = gst_rtp_buffer_get_timestamp (&rtp);
     info->ssrc = gst_rtp_buffer_get_ssrc (&rtp);
+    info->marker = gst_rtp_buffer_get_marker (&rtp);
     auto *p = static_cast<guint8 *> (gst_rtp_buffer_get_payload (&rtp));
     info->payload.assign (p, p + gst_rtp_buffer_get_payload_len (&rtp));
     gst_rtp_buffer_unmap (&rtp);
@@ -945,6 +947,225 @@ TEST (SipRtpLaunch, ParsedPipelineSendsReceivesAndReportsDtmf)
   gst_object_unref (pipeline);
   EXPECT_FALSE (RtpCallRegistry::instance ().find ("port:" +
           std::to_string (port)));
+}
+
+TEST (SipRtpSink, SendsDtmfEventsInTheAudioSequence)
+{
+  Peer peer;
+  SinkFixture f ("address=127.0.0.1 dtmf-payload=101 remote=" +
+      peer.address ());
+  ASSERT_TRUE (gst_harness_wait_for_clock_id_waits (f.h, 1, 5));
+  gboolean ok = TRUE;
+  g_signal_emit_by_name (f.sink, "send-dtmf", "5x", 40u, &ok);
+  EXPECT_FALSE (ok);            /* not a digit: nothing queued */
+  g_signal_emit_by_name (f.sink, "send-dtmf", "5", 5u, &ok);
+  EXPECT_FALSE (ok);            /* too short */
+
+  f.push_audio (0x11);          /* one audio packet first */
+  f.tick ();
+  RtpInfo audio = receive_rtp (peer);
+  EXPECT_EQ (audio.pt, 0);
+  EXPECT_TRUE (audio.marker);   /* first packet of the stream */
+
+  g_signal_emit_by_name (f.sink, "send-dtmf", "5#", 40u, &ok);
+  EXPECT_TRUE (ok);
+  for (int i = 0; i < 12; i++)
+    f.push_audio (0x22);        /* audio during the digits is replaced */
+
+  /* Digit 5: 2 slots of tone + 2 more end packets, a 60 ms gap of audio,
+   * digit #: the same, then audio again. */
+  std::vector<RtpInfo> packets;
+  for (int i = 0; i < 4 + 3 + 4 + 1; i++) {
+    f.tick ();
+    packets.push_back (receive_rtp (peer));
+  }
+  for (size_t i = 0; i < packets.size (); i++) {
+    EXPECT_EQ (packets[i].seq, guint16 (audio.seq + 1 + i)) << i;
+    EXPECT_EQ (packets[i].ssrc, audio.ssrc) << i;
+  }
+  auto expect_event = [] (const RtpInfo & p, guint8 event, bool end,
+      guint16 duration, guint32 ts, bool marker, int i) {
+    EXPECT_EQ (p.pt, 101) << i;
+    ASSERT_EQ (p.payload.size (), 4u) << i;
+    EXPECT_EQ (p.payload[0], event) << i;
+    EXPECT_EQ ((p.payload[1] & 0x80) != 0, end) << i;
+    EXPECT_EQ (p.payload[1] & 0x3f, 10) << i;
+    EXPECT_EQ ((p.payload[2] << 8) | p.payload[3], duration) << i;
+    EXPECT_EQ (p.ts, ts) << i;
+    EXPECT_EQ (p.marker, marker) << i;
+  };
+  const guint32 five_ts = audio.ts + kFrame;
+  expect_event (packets[0], 5, false, 160, five_ts, true, 0);
+  expect_event (packets[1], 5, true, 320, five_ts, false, 1);
+  expect_event (packets[2], 5, true, 320, five_ts, false, 2);
+  expect_event (packets[3], 5, true, 320, five_ts, false, 3);
+  for (int i = 4; i < 7; i++) {
+    EXPECT_EQ (packets[i].pt, 0) << i;
+    EXPECT_EQ (packets[i].ts, audio.ts + (i + 1) * kFrame) << i;
+    EXPECT_TRUE (all_bytes (packets[i].payload, 0x22)) << i;
+  }
+  const guint32 hash_ts = audio.ts + 8 * kFrame;
+  expect_event (packets[7], 11, false, 160, hash_ts, true, 7);
+  for (int i = 8; i < 11; i++)
+    expect_event (packets[i], 11, true, 320, hash_ts, false, i);
+  EXPECT_EQ (packets[11].pt, 0);
+  EXPECT_EQ (packets[11].ts, audio.ts + 12 * kFrame);
+  EXPECT_EQ (stat_u64 (f.sink, "dtmf-packets"), 8u);
+  guint64 sent_ms = 0;
+  g_object_get (f.sink, "sent-ms", &sent_ms, nullptr);
+  EXPECT_EQ (sent_ms, 20u + 4 * 20u);   /* replaced audio is not counted */
+}
+
+TEST (SipRtpSink, SendDtmfFailsWithoutTelephoneEventPayload)
+{
+  Peer peer;
+  SinkFixture f ("address=127.0.0.1 remote=" + peer.address ());
+  gboolean ok = TRUE;
+  g_signal_emit_by_name (f.sink, "send-dtmf", "1", 100u, &ok);
+  EXPECT_FALSE (ok);
+}
+
+TEST (SipRtpSink, QueuedMsIsAudioNotYetOnTheWire)
+{
+  Peer peer;
+  SinkFixture f ("address=127.0.0.1 remote=" + peer.address ());
+  ASSERT_TRUE (gst_harness_wait_for_clock_id_waits (f.h, 1, 5));
+  guint64 queued = 1;
+  g_object_get (f.sink, "queued-ms", &queued, nullptr);
+  EXPECT_EQ (queued, 0u);
+  for (int i = 0; i < 3; i++)
+    f.push_audio (0x31);
+  g_object_get (f.sink, "queued-ms", &queued, nullptr);
+  EXPECT_EQ (queued, 60u);
+  f.tick ();
+  receive_rtp (peer);
+  g_object_get (f.sink, "queued-ms", &queued, nullptr);
+  EXPECT_EQ (queued, 40u);
+}
+
+namespace {
+
+void
+push_item_mark (GstHarness * h, const char *item_id)
+{
+  GstEvent *event = gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM,
+      gst_structure_new ("voxbridge-playout-item", "item-id", G_TYPE_STRING,
+          item_id, nullptr));
+  EXPECT_TRUE (gst_harness_push_event (h, event));
+}
+
+/* What the barge-in query of realtimesrc gets for @item_id. */
+guint64
+item_sent_ms (GstHarness * h, const char *item_id)
+{
+  GstQuery *query = gst_query_new_custom (GST_QUERY_CUSTOM,
+      gst_structure_new ("voxbridge-item-sent", "item-id", G_TYPE_STRING,
+          item_id, nullptr));
+  EXPECT_TRUE (gst_pad_peer_query (h->srcpad, query));
+  guint64 sent = G_MAXUINT64;
+  EXPECT_TRUE (gst_structure_get_uint64 (gst_query_get_structure (query),
+          "sent-ms", &sent));
+  gst_query_unref (query);
+  return sent;
+}
+
+}  // namespace
+
+TEST (SipRtpSink, CountsEachAnswerItemOnTheWire)
+{
+  Peer peer;
+  SinkFixture f ("address=127.0.0.1 remote=" + peer.address ());
+  ASSERT_TRUE (gst_harness_wait_for_clock_id_waits (f.h, 1, 5));
+
+  push_item_mark (f.h, "item_a");
+  f.push_audio (0xa1);
+  f.push_audio (0xa2);
+  GstBuffer *gap = gst_buffer_new_allocate (nullptr, kFrame, nullptr);
+  gst_buffer_memset (gap, 0, 0xff, kFrame);
+  GST_BUFFER_FLAG_SET (gap, GST_BUFFER_FLAG_GAP);
+  EXPECT_EQ (gst_harness_push (f.h, gap), GST_FLOW_OK);
+  f.push_audio (0xa3);          /* item_a goes on after a silent frame */
+  push_item_mark (f.h, "item_b");
+  f.push_audio (0xb1);
+  f.push_audio (0xb2);
+
+  EXPECT_EQ (item_sent_ms (f.h, "item_a"), 0u);   /* all still queued */
+  for (int i = 0; i < 5; i++) {
+    f.tick ();
+    receive_rtp (peer);
+  }
+  EXPECT_EQ (item_sent_ms (f.h, "item_a"), 60u);  /* the GAP frame is not */
+  EXPECT_EQ (item_sent_ms (f.h, "item_b"), 20u);
+
+  /* Barge-in: the rest of item_b is dropped, never counted. */
+  EXPECT_TRUE (gst_harness_push_event (f.h, gst_event_new_flush_start ()));
+  EXPECT_TRUE (gst_harness_push_event (f.h, gst_event_new_flush_stop (FALSE)));
+  GstSegment segment;
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  EXPECT_TRUE (gst_harness_push_event (f.h, gst_event_new_segment (&segment)));
+  f.push_audio (0xc1);          /* no mark: belongs to no item */
+  for (int i = 0; i < 2; i++) {
+    f.tick ();
+    receive_rtp (peer);
+  }
+  EXPECT_EQ (item_sent_ms (f.h, "item_b"), 20u);
+  EXPECT_EQ (item_sent_ms (f.h, "never_seen"), 0u);
+}
+
+TEST (SipRtpLaunch, SentDtmfIsDecodedBySiprtpsrc)
+{
+  Peer probe_a, probe_b;        /* only to pick two free ports */
+  const guint16 sink_port = probe_a.port, src_port = probe_b.port;
+  g_clear_object (&probe_a.socket);
+  g_clear_object (&probe_b.socket);
+  probe_a.socket = g_socket_new (G_SOCKET_FAMILY_IPV4,
+      G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, nullptr);
+  probe_b.socket = g_socket_new (G_SOCKET_FAMILY_IPV4,
+      G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, nullptr);
+
+  gchar *desc = g_strdup_printf ("audiotestsrc is-live=true wave=sine ! "
+      "audio/x-raw,rate=8000,channels=1 ! mulawenc ! "
+      "siprtpsink name=sink address=127.0.0.1 port=%u remote=127.0.0.1:%u "
+      "dtmf-payload=101 "
+      "siprtpsrc name=src address=127.0.0.1 port=%u dtmf-payload=101 ! "
+      "fakesink", sink_port, src_port, src_port);
+  GError *error = nullptr;
+  GstElement *pipeline = gst_parse_launch (desc, &error);
+  g_free (desc);
+  ASSERT_NE (pipeline, nullptr) << (error ? error->message : "");
+  ASSERT_NE (gst_element_set_state (pipeline, GST_STATE_PLAYING),
+      GST_STATE_CHANGE_FAILURE);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  gboolean ok = FALSE;
+  g_signal_emit_by_name (sink, "send-dtmf", "19#*", 100u, &ok);
+  EXPECT_TRUE (ok);
+
+  GstBus *bus = gst_element_get_bus (pipeline);
+  std::string digits;
+  while (digits.size () < 4) {
+    GstMessage *message = gst_bus_timed_pop_filtered (bus, 5 * GST_SECOND,
+        static_cast<GstMessageType> (GST_MESSAGE_ELEMENT | GST_MESSAGE_ERROR));
+    ASSERT_NE (message, nullptr) << "digits so far: " << digits;
+    ASSERT_EQ (GST_MESSAGE_TYPE (message), GST_MESSAGE_ELEMENT);
+    const GstStructure *s = gst_message_get_structure (message);
+    if (gst_structure_has_name (s, "siprtp-dtmf")) {
+      digits += gst_structure_get_string (s, "digit");
+      guint duration = 0;
+      gst_structure_get_uint (s, "duration-ms", &duration);
+      EXPECT_EQ (duration, 100u) << digits;
+    }
+    gst_message_unref (message);
+  }
+  EXPECT_EQ (digits, "19#*");
+  gst_object_unref (bus);
+
+  GstElement *src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  EXPECT_EQ (stat_u64 (src, "dtmf-events"), 4u);
+  EXPECT_EQ (stat_u64 (src, "packets-lost"), 0u);
+  gst_object_unref (src);
+  gst_object_unref (sink);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
 }
 
 int
