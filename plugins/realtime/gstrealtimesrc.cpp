@@ -11,8 +11,13 @@
  * asks the model for exactly that format, so nothing is transcoded.
  *
  * On barge-in (the caller starts speaking) the session empties this
- * element's queue at once and truncates the model's answer to the audio that
- * actually left this element.
+ * element's queue at once, and the element flushes downstream
+ * (flush-start/flush-stop from its streaming thread, woken for it) so that
+ * queues and siprtpsink drop the answer's audio too. The model's answer is
+ * truncated at the audio siprtpsink put on the wire, asked with a custom
+ * query; without a siprtpsink downstream, at what left this element. Each
+ * answer item's first buffer is preceded by a custom event naming it (see
+ * playout_marks.h); frames never mix two items.
  *
  * ## Example launch line
  * |[
@@ -29,6 +34,7 @@
 #include <mutex>
 #include <string>
 
+#include "../playout_marks.h"
 #include "realtime_session.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_realtime_src_debug);
@@ -57,6 +63,9 @@ struct State {
   GstClockID clock_id = nullptr;
   bool flushing = false;
   guint64 audio_bytes = 0;      /* model audio that left the element */
+  std::string marked_item;      /* the item downstream was last told of */
+  bool flush_requested = false; /* barge-in: flush downstream */
+  std::string flush_item;       /* ... and count what went out of this item */
 };
 
 struct GstRealtimeSrcPrivate {
@@ -151,6 +160,8 @@ gst_realtime_src_start (GstBaseSrc * src)
   state.audio_bytes = 0;
   state.frame_bytes = 0;
   state.flushing = false;
+  state.marked_item.clear ();
+  state.flush_requested = false;
   return TRUE;
 }
 
@@ -192,8 +203,19 @@ gst_realtime_src_set_caps (GstBaseSrc * src, GstCaps * caps)
   GST_INFO_OBJECT (self, "output format %s, %u bytes per frame", audio_format_type (format),
       frame_bytes);
   gst_base_src_set_blocksize (src, frame_bytes);
-  if (session)
+  if (session) {
     session->attach_player (GST_ELEMENT (self), format, sample_bytes);
+    /* The session's thread asks; the streaming thread flushes (only it may
+     * without stopping the source's task). */
+    session->set_downstream_flush (GST_ELEMENT (self), [self] (const std::string & item_id) {
+          std::lock_guard<std::mutex> guard (self->priv->lock);
+          State & state = self->priv->state;
+          state.flush_requested = true;
+          state.flush_item = item_id;
+          if (state.clock_id)
+            gst_clock_id_unschedule (state.clock_id);
+        });
+  }
   return TRUE;
 }
 
@@ -214,32 +236,85 @@ gst_realtime_src_query (GstBaseSrc * src, GstQuery * query)
   return GST_BASE_SRC_CLASS (parent_class)->query (src, query);
 }
 
-/* Waits until the running time reaches @end; FALSE when unlocked (flushing). */
+/* Barge-in, on the streaming thread: drops the audio downstream elements
+ * still hold, then tells the session how much of @item_id reached the caller
+ * (siprtpsink answers the query; -1 when nothing downstream does). */
+static void
+flush_downstream (GstRealtimeSrc * self, const std::shared_ptr<Session> & session,
+    const std::string & item_id)
+{
+  GstPad *pad = GST_BASE_SRC_PAD (self);
+  gst_pad_push_event (pad, gst_event_new_flush_start ());
+  /* Running time goes on: timestamps stay continuous. */
+  gst_pad_push_event (pad, gst_event_new_flush_stop (FALSE));
+  GstSegment segment;
+  GST_OBJECT_LOCK (self);
+  gst_segment_copy_into (&GST_BASE_SRC (self)->segment, &segment);
+  GST_OBJECT_UNLOCK (self);
+  gst_pad_push_event (pad, gst_event_new_segment (&segment));
+
+  GstQuery *query = gst_query_new_custom (GST_QUERY_CUSTOM,
+      gst_structure_new (VOXBRIDGE_ITEM_SENT_QUERY, "item-id", G_TYPE_STRING, item_id.c_str (),
+          NULL));
+  gint64 sent_ms = -1;
+  guint64 value;
+  if (gst_pad_peer_query (pad, query)
+      && gst_structure_get_uint64 (gst_query_get_structure (query), "sent-ms", &value))
+    sent_ms = (gint64) value;
+  gst_query_unref (query);
+  GST_DEBUG_OBJECT (self, "barge-in flushed downstream; %" G_GINT64_FORMAT " ms of %s sent",
+      sent_ms, item_id.c_str ());
+  session->finish_barge_in (item_id, sent_ms);
+}
+
+/* A barge-in flush the session asked for, if any. */
 static bool
+take_flush_request (GstRealtimeSrc * self, std::string * item_id)
+{
+  std::lock_guard<std::mutex> guard (self->priv->lock);
+  State & state = self->priv->state;
+  if (!state.flush_requested)
+    return false;
+  state.flush_requested = false;
+  *item_id = state.flush_item;
+  state.marked_item.clear ();   /* what follows the flush is marked afresh */
+  return true;
+}
+
+enum class Wait { kReached, kUnlocked, kWoken };
+
+/* Waits until the running time reaches @end. kUnlocked: flushing (state
+ * change); kWoken: the session asked for a barge-in flush first. */
+static Wait
 wait_until (GstRealtimeSrc * self, GstClockTime end)
 {
   GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
   if (!clock)
-    return true;   /* no clock (not in a playing pipeline): push as fast as asked */
+    return Wait::kReached;   /* no clock (not in a playing pipeline): push as fast as asked */
   GstClockTime base = gst_element_get_base_time (GST_ELEMENT (self));
   GstClockID id = gst_clock_new_single_shot_id (clock, base + end);
   {
     std::lock_guard<std::mutex> guard (self->priv->lock);
-    if (self->priv->state.flushing) {
+    if (self->priv->state.flushing || self->priv->state.flush_requested) {
+      bool flushing = self->priv->state.flushing;
       gst_clock_id_unref (id);
       gst_object_unref (clock);
-      return false;
+      return flushing ? Wait::kUnlocked : Wait::kWoken;
     }
     self->priv->state.clock_id = id;
   }
   GstClockReturn ret = gst_clock_id_wait (id, nullptr);
+  bool flushing;
   {
     std::lock_guard<std::mutex> guard (self->priv->lock);
     self->priv->state.clock_id = nullptr;
+    flushing = self->priv->state.flushing;
   }
   gst_clock_id_unref (id);
   gst_object_unref (clock);
-  return ret != GST_CLOCK_UNSCHEDULED;
+  if (ret != GST_CLOCK_UNSCHEDULED)
+    return Wait::kReached;
+  return flushing ? Wait::kUnlocked : Wait::kWoken;
 }
 
 static GstFlowReturn
@@ -278,14 +353,28 @@ gst_realtime_src_create (GstPushSrc * psrc, GstBuffer ** out)
     GST_INFO_OBJECT (self, "%u responses played, end of stream", num_responses);
     return GST_FLOW_EOS;
   }
-  if (!wait_until (self, timestamp + frame_duration))
-    return GST_FLOW_FLUSHING;
+  for (;;) {
+    std::string flush_item;
+    if (take_flush_request (self, &flush_item))
+      flush_downstream (self, session, flush_item);
+    Wait wait = wait_until (self, timestamp + frame_duration);
+    if (wait == Wait::kUnlocked)
+      return GST_FLOW_FLUSHING;
+    if (wait == Wait::kReached)
+      break;
+  }
+  /* A barge-in that came as the frame's time was reached. */
+  std::string flush_item;
+  if (take_flush_request (self, &flush_item))
+    flush_downstream (self, session, flush_item);
 
   GstBuffer *buf = gst_buffer_new_allocate (nullptr, frame_bytes, nullptr);
   GstMapInfo map;
   gst_buffer_map (buf, &map, GST_MAP_WRITE);
-  gsize audio = session->playout ().pull (map.data, frame_bytes);
+  std::string item_id;
+  gsize audio = session->playout ().pull (map.data, frame_bytes, &item_id);
   gst_buffer_unmap (buf, &map);
+  bool new_item = false;
   GST_BUFFER_PTS (buf) = timestamp;
   GST_BUFFER_DURATION (buf) = frame_duration;
   {
@@ -297,6 +386,16 @@ gst_realtime_src_create (GstPushSrc * psrc, GstBuffer ** out)
       GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
     state.frames++;
     state.audio_bytes += audio;
+    if (audio > 0 && item_id != state.marked_item) {
+      state.marked_item = item_id;
+      new_item = true;
+    }
+  }
+  if (new_item) {
+    /* Serialized: siprtpsink attributes what follows to this item. */
+    gst_pad_push_event (GST_BASE_SRC_PAD (self), gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM,
+            gst_structure_new (VOXBRIDGE_PLAYOUT_ITEM_EVENT, "item-id", G_TYPE_STRING,
+                item_id.c_str (), NULL)));
   }
   if (audio == 0)
     GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_GAP);  /* all silence: encoders may skip it */

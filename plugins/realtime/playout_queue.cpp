@@ -53,12 +53,18 @@ PlayoutQueue::push (const std::string & item_id, const guint8 * data, gsize size
 }
 
 gsize
-PlayoutQueue::pull (guint8 * out, gsize size)
+PlayoutQueue::pull (guint8 * out, gsize size, std::string * item_id)
 {
   std::lock_guard<std::mutex> guard (lock_);
   gsize filled = 0;
+  if (item_id)
+    item_id->clear ();
   while (filled < size && !segments_.empty ()) {
     Segment & seg = segments_.front ();
+    if (item_id && filled > 0 && seg.item_id != *item_id)
+      break;
+    if (item_id)
+      *item_id = seg.item_id;
     gsize n = MIN (size - filled, seg.data.size () - seg.offset);
     memcpy (out + filled, seg.data.data () + seg.offset, n);
     seg.offset += n;

@@ -27,8 +27,10 @@ class PlayoutQueue {
   void reset (guint8 silence_byte, guint frame_bytes);
   void push (const std::string & item_id, const guint8 * data, gsize size);
   /* Fills @out with @size bytes: queued audio first, then silence. Returns the
-   * number of bytes of model audio in it. */
-  gsize pull (guint8 * out, gsize size);
+   * number of bytes of model audio in it. With @item_id, takes audio of one
+   * item only (the next one starts in the next pull, so that every frame
+   * belongs to one item) and stores which. */
+  gsize pull (guint8 * out, gsize size, std::string * item_id = nullptr);
   /* Drops everything queued (barge-in). */
   FlushResult flush ();
   gsize queued_bytes () const;

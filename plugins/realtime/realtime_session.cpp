@@ -170,8 +170,18 @@ void
 Session::detach_player (GstElement * player)
 {
   std::lock_guard<std::mutex> guard (lock_);
-  if (player_ == player)
+  if (player_ == player) {
     gst_object_replace ((GstObject **) & player_, nullptr);
+    downstream_flush_ = nullptr;
+  }
+}
+
+void
+Session::set_downstream_flush (GstElement * player, DownstreamFlush flush)
+{
+  std::lock_guard<std::mutex> guard (lock_);
+  if (player_ == player)
+    downstream_flush_ = std::move (flush);
 }
 
 std::string
@@ -592,8 +602,11 @@ Session::handle_event (ServerEvent & ev)
       }
       break;
     case ServerEventType::kSpeechStarted:
+      /* mono-us: when the event reached us (CLOCK_MONOTONIC), to measure the
+       * barge-in cut-off against the RTP on the wire. */
       post (gst_structure_new ("realtime-speech-started", "item-id", G_TYPE_STRING,
-              ev.item_id.c_str (), "audio-start-ms", G_TYPE_UINT64, ev.audio_start_ms, NULL));
+              ev.item_id.c_str (), "audio-start-ms", G_TYPE_UINT64, ev.audio_start_ms,
+              "mono-us", G_TYPE_INT64, g_get_monotonic_time (), NULL));
       barge_in ();
       break;
     case ServerEventType::kSpeechStopped:
@@ -706,11 +719,9 @@ void
 Session::barge_in ()
 {
   bool enabled;
-  guint bytes_per_ms;
   {
     std::lock_guard<std::mutex> guard (lock_);
     enabled = settings_.barge_in;
-    bytes_per_ms = output_bytes_per_ms_;
   }
   if (!enabled)
     return;
@@ -722,18 +733,70 @@ Session::barge_in ()
     send_now (encode_response_cancel (next_event_id ()));
     cancelled = true;
   }
-  /* Tell the model how much of its answer the caller really heard; never more
-   * than it sent (the API rejects that). Nothing to do if it all played out. */
+  /* Audio of the item may already be downstream of realtimesrc (queues, the
+   * RTP pacer): the player flushes it and counts what reached the caller,
+   * then finish_barge_in() truncates. */
+  {
+    std::lock_guard<std::mutex> guard (lock_);
+    if (r.had_audio && downstream_flush_) {
+      barge_in_pending_ = true;
+      pending_flush_ = r;
+      pending_cancelled_ = cancelled;
+      downstream_flush_ (r.item_id);
+      return;
+    }
+  }
+  truncate_after_barge_in (r, cancelled, -1, true);
+}
+
+void
+Session::finish_barge_in (const std::string & item_id, gint64 sent_ms)
+{
+  PlayoutQueue::FlushResult r;
+  bool cancelled;
+  {
+    std::lock_guard<std::mutex> guard (lock_);
+    if (!barge_in_pending_ || pending_flush_.item_id != item_id)
+      return;
+    barge_in_pending_ = false;
+    r = pending_flush_;
+    cancelled = pending_cancelled_;
+  }
+  truncate_after_barge_in (r, cancelled, sent_ms, false);
+}
+
+/* Tells the model how much of its answer the caller really heard: @sent_ms
+ * counted where RTP leaves (siprtpsink), else (-1) what left realtimesrc;
+ * never more than it sent (the API rejects that). Nothing to do if it all
+ * played out. @now: on the session's thread, else queued to it. */
+void
+Session::truncate_after_barge_in (const PlayoutQueue::FlushResult & r, bool cancelled,
+    gint64 sent_ms, bool now)
+{
+  guint bytes_per_ms;
+  {
+    std::lock_guard<std::mutex> guard (lock_);
+    bytes_per_ms = output_bytes_per_ms_;
+  }
   guint64 audio_end_ms = r.played_bytes / bytes_per_ms;
-  bool truncate = r.had_audio && (r.played_bytes < r.received_bytes || cancelled);
-  if (truncate)
-    send_now (encode_item_truncate (r.item_id, 0, audio_end_ms, next_event_id ()));
+  if (sent_ms >= 0)
+    audio_end_ms = MIN (audio_end_ms, (guint64) sent_ms);
+  bool truncate = r.had_audio &&
+      (audio_end_ms * bytes_per_ms < r.received_bytes || cancelled);
+  if (truncate) {
+    std::string message = encode_item_truncate (r.item_id, 0, audio_end_ms, next_event_id ());
+    if (now)
+      send_now (message);
+    else
+      queue_control (std::move (message));
+  }
   if (truncate || cancelled || r.dropped_bytes > 0) {
     post (gst_structure_new ("realtime-barge-in", "item-id", G_TYPE_STRING, r.item_id.c_str (),
             "audio-end-ms", G_TYPE_UINT64, truncate ? audio_end_ms : (guint64) 0,
             "truncated", G_TYPE_BOOLEAN, truncate,
             "dropped-ms", G_TYPE_UINT64, (guint64) (r.dropped_bytes / bytes_per_ms),
-            "cancelled", G_TYPE_BOOLEAN, cancelled, NULL));
+            "cancelled", G_TYPE_BOOLEAN, cancelled,
+            "counted-at", G_TYPE_STRING, sent_ms >= 0 ? "wire" : "realtimesrc", NULL));
   }
 }
 

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -63,6 +64,13 @@ class Session : public std::enable_shared_from_this<Session> {
   void attach_player (GstElement * player, AudioFormat format, guint frame_bytes);
   void detach_player (GstElement * player);
   PlayoutQueue & playout () { return playout_; }
+  /* Barge-in reaches the audio already downstream of @player through
+   * @flush (called on the session's thread): the player drops that audio
+   * and then reports with finish_barge_in() how much of @item_id went out
+   * to the caller (-1: nothing downstream counts it). */
+  using DownstreamFlush = std::function<void (const std::string & item_id)>;
+  void set_downstream_flush (GstElement * player, DownstreamFlush flush);
+  void finish_barge_in (const std::string & item_id, gint64 sent_ms);
   guint64 responses_done () const { return responses_done_.load (); }
 
   const std::string & name () const { return name_; }
@@ -81,6 +89,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void drop_connection ();
   void handle_event (ServerEvent & ev);
   void barge_in ();
+  void truncate_after_barge_in (const PlayoutQueue::FlushResult & r, bool cancelled,
+      gint64 sent_ms, bool now);
   void send_now (const std::string & message);
   void flush_outbox ();
   void send_session_update ();
@@ -103,6 +113,11 @@ class Session : public std::enable_shared_from_this<Session> {
   Endpoint endpoint_;
   GstElement *owner_ = nullptr;
   GstElement *player_ = nullptr;
+  DownstreamFlush downstream_flush_;
+  /* A barge-in waiting for the player's downstream count. */
+  bool barge_in_pending_ = false;
+  PlayoutQueue::FlushResult pending_flush_;
+  bool pending_cancelled_ = false;
   struct Outgoing {
     std::string text;
     guint audio_ms;               /* 0 for control events */

@@ -64,6 +64,25 @@ TEST (PlayoutQueue, FlushReportsWhatPlayedOfTheCurrentItem)
   }
 }
 
+TEST (PlayoutQueue, PullOfOneItemStopsAtTheNext)
+{
+  PlayoutQueue q;
+  q.reset (0xff, 1);
+  auto a = bytes (100, 0x0a), b = bytes (100, 0x0b);
+  q.push ("a", a.data (), a.size ());
+  q.push ("b", b.data (), b.size ());
+  std::vector<guint8> out (160);
+  std::string item;
+  EXPECT_EQ (q.pull (out.data (), out.size (), &item), 100u);
+  EXPECT_EQ (item, "a");
+  EXPECT_EQ (out[99], 0x0a);
+  EXPECT_EQ (out[100], 0xff);   /* the rest of the frame is silence */
+  EXPECT_EQ (q.pull (out.data (), out.size (), &item), 100u);
+  EXPECT_EQ (item, "b");
+  EXPECT_EQ (q.pull (out.data (), out.size (), &item), 0u);
+  EXPECT_EQ (item, "");
+}
+
 TEST (PlayoutQueue, KeepsSampleAlignment)
 {
   PlayoutQueue q;
