@@ -105,6 +105,10 @@ call_event_type_name (CallEventType type)
       return "dtmf";
     case CallEventType::Error:
       return "error";
+    case CallEventType::ToolCall:
+      return "tool.call";
+    case CallEventType::ToolResult:
+      return "tool.result";
   }
   return "error";
 }

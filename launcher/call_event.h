@@ -20,6 +20,8 @@ enum class CallEventType {
   AiText,             /* fields: text (text output of the model) */
   Dtmf,               /* fields: digit */
   Error,              /* fields: cause, message */
+  ToolCall,           /* fields: tool, tool_call_id, arguments (the model called a tool) */
+  ToolResult,         /* fields: tool, tool_call_id, result (ok | error), output */
 };
 
 struct CallEvent {

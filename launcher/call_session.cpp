@@ -168,19 +168,64 @@ CallSession::greet ()
 }
 
 void
-CallSession::answer_function_call (const std::string & call_id, const std::string & name)
+CallSession::answer_function_call (const ToolCall & call)
 {
-  /* The daemon runs no tools; a model left waiting for a function's
-   * output would fall silent, so tell it there is none and let it go on. */
+  if (tools_) {
+    tools_->dispatch (call);
+    return;
+  }
+  /* A route without tools; a model left waiting for a function's output
+   * would fall silent, so tell it there is none and let it go on. */
   g_message ("call %s: the model called function '%s'; no handler, answering with an error",
-      id ().c_str (), name.c_str ());
+      id ().c_str (), call.name.c_str ());
   GstElement *sink = pipeline_ ? find_element ("realtimesink") : nullptr;
   if (!sink)
     return;
   gboolean queued = FALSE;
-  g_signal_emit_by_name (sink, "send-function-output", call_id.c_str (),
+  g_signal_emit_by_name (sink, "send-function-output", call.id.c_str (),
       "{\"error\":\"this function is not available\"}", &queued);
   gst_object_unref (sink);
+}
+
+void
+CallSession::attach_tools (GstElement * pipeline)
+{
+  if (!route_ || route_->tools.empty ())
+    return;
+  if (!tools_) {
+    std::weak_ptr<CallSession> weak = weak_from_this ();
+    CallToolsHooks hooks;
+    hooks.send_function_output = [weak] (const std::string & call_id,
+        const std::string & output) {
+      auto self = weak.lock ();
+      GstElement *sink = self && self->pipeline_ ? self->find_element ("realtimesink") : nullptr;
+      if (!sink)
+        return false;
+      gboolean queued = FALSE;
+      g_signal_emit_by_name (sink, "send-function-output", call_id.c_str (), output.c_str (),
+          &queued);
+      gst_object_unref (sink);
+      return queued == TRUE;
+    };
+    hooks.publish = [weak] (CallEventType type, CallEventFields fields) {
+      if (auto self = weak.lock ())
+        self->publish (type, std::move (fields));
+    };
+    hooks.graph_element = [weak] (const char *factory) -> GstElement * {
+      auto self = weak.lock ();
+      return self && self->pipeline_ ? self->find_element (factory) : nullptr;
+    };
+    hooks.end_call = [weak] (const std::string & outcome, const std::string & reason) {
+      if (auto self = weak.lock ()) {
+        if (self->outcome_.empty ())
+          self->outcome_ = outcome;
+        self->hang_up (reason);
+      }
+    };
+    tools_ = std::make_unique<CallTools> (host_.config (), *route_, id (), vars_,
+        std::move (hooks));
+  }
+  tools_->apply_to_graph (pipeline);
 }
 
 GstElement *
@@ -314,6 +359,7 @@ CallSession::run_graph (const std::string & file, const char *what)
   gst_object_set_name (GST_OBJECT (pipeline), ("call-" + id ()).c_str ());
   pipeline_ = pipeline;
   pipeline_file_ = file;
+  attach_tools (pipeline);   /* before PLAYING: tools go into session.update */
   GstBus *bus = gst_element_get_bus (pipeline);
   bus_watch_ = gst_bus_add_watch (bus, on_bus_message, this);
 
@@ -531,6 +577,8 @@ CallSession::handle_element_message (GstMessage * message)
 
   if (g_str_has_prefix (name, "realtime-"))
     host_.metrics ().ai_events_total.inc ({name + strlen ("realtime-")});
+  if (tools_)
+    tools_->handle_element_message (s);
 
   if (g_str_equal (name, "realtime-session-ready")) {
     gboolean reconnected = FALSE;
@@ -564,7 +612,7 @@ CallSession::handle_element_message (GstMessage * message)
           {"message", text_of ("code") + ": " + text_of ("message")}});
     }
   } else if (g_str_equal (name, "realtime-function-call")) {
-    answer_function_call (text_of ("call-id"), text_of ("name"));
+    answer_function_call ({text_of ("call-id"), text_of ("name"), text_of ("arguments")});
   } else if (g_str_equal (name, "siprtp-dtmf")) {
     guint duration_ms = 0;
     gst_structure_get_uint (s, "duration-ms", &duration_ms);

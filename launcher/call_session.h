@@ -23,6 +23,7 @@
 #include "call_control.h"
 #include "call_event.h"
 #include "call_facts.h"
+#include "call_tools.h"
 #include "deployment_config.h"
 #include "launcher_metrics.h"
 #include "pipeline_template.h"
@@ -99,8 +100,11 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
   GstElement *find_element (const char *factory_name) const;
   /* Has the model open the call with the route's greeting. */
   void greet ();
-  /* Answers a function call of the model (the daemon has no tools). */
-  void answer_function_call (const std::string & call_id, const std::string & name);
+  /* Hands a function call of the model to the route's tools (an error
+   * output when the route has none). */
+  void answer_function_call (const ToolCall & call);
+  /* Makes the route's tools (once) and sets them on @pipeline's realtimesink. */
+  void attach_tools (GstElement * pipeline);
   void answer ();
   void refuse (int status, const std::string & outcome, const std::string & reason);
   void fail_after_answer (const std::string & reason);
@@ -119,6 +123,7 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
 
   GstElement *pipeline_ = nullptr;
   std::string pipeline_file_;
+  std::unique_ptr<CallTools> tools_;   /* the route's tools; none without */
   guint bus_watch_ = 0;
   guint ai_timer_ = 0;
   guint fallback_timer_ = 0;
