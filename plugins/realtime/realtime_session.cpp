@@ -228,6 +228,16 @@ Session::queue_control (std::string message)
 }
 
 void
+Session::queue_response_create ()
+{
+  {
+    std::lock_guard<std::mutex> guard (lock_);
+    outbox_.push_back ({encode_response_create ("vb_" + std::to_string (++event_counter_)), 0, true});
+  }
+  schedule_flush ();
+}
+
+void
 Session::schedule_flush ()
 {
   {
@@ -252,7 +262,7 @@ Session::end_of_input ()
   }
   if (turn.type == TurnDetectionType::kNone) {
     queue_control (encode_input_audio_commit (next_event_id ()));
-    queue_control (encode_response_create (next_event_id ()));
+    queue_response_create ();
     return;
   }
   /* With VAD the server ends turns itself: give it the silence a caller who
@@ -268,20 +278,27 @@ void
 Session::send_function_output (const std::string & call_id, const std::string & output)
 {
   queue_control (encode_function_call_output (call_id, output, next_event_id ()));
-  queue_control (encode_response_create (next_event_id ()));
+  queue_response_create ();
 }
 
 void
 Session::send_text (const std::string & text)
 {
   queue_control (encode_user_text (text, next_event_id ()));
-  queue_control (encode_response_create (next_event_id ()));
+  queue_response_create ();
 }
 
 void
 Session::create_response ()
 {
-  queue_control (encode_response_create (next_event_id ()));
+  queue_response_create ();
+}
+
+void
+Session::request_text_response (const std::string & instructions, const std::string & tag)
+{
+  /* Outside the conversation: never serialised behind the spoken answer. */
+  queue_control (encode_text_response_create (instructions, tag, next_event_id ()));
 }
 
 /* ------------------------------------------------------------------ */
@@ -504,6 +521,8 @@ Session::drop_connection ()
   open_ = false;
   state_ = State::kClosed;
   response_active_ = false;
+  response_requested_ = false;
+  response_create_deferred_ = false;
   ready_ = false;
 }
 
@@ -566,8 +585,16 @@ Session::flush_outbox ()
     batch.swap (outbox_);
     outbox_audio_ms_ = 0;
   }
-  for (const auto & out : batch)
+  for (const auto & out : batch) {
+    if (out.creates_response) {
+      if (response_active_ || response_requested_) {
+        response_create_deferred_ = true;
+        continue;
+      }
+      response_requested_ = true;
+    }
     send_now (out.text);
+  }
 }
 
 void
@@ -614,7 +641,15 @@ Session::handle_event (ServerEvent & ev)
               ev.item_id.c_str (), "audio-end-ms", G_TYPE_UINT64, ev.audio_end_ms, NULL));
       break;
     case ServerEventType::kResponseCreated:
+      if (!ev.response_tag.empty ()) {
+        /* Out-of-band (request_text_response): not the answer being
+         * spoken, so nothing to cancel on barge-in. */
+        post (gst_structure_new ("realtime-response-started", "response-id", G_TYPE_STRING,
+                ev.response_id.c_str (), "tag", G_TYPE_STRING, ev.response_tag.c_str (), NULL));
+        break;
+      }
       response_active_ = true;
+      response_requested_ = false;
       response_id_ = ev.response_id;
       post (gst_structure_new ("realtime-response-started", "response-id", G_TYPE_STRING,
               ev.response_id.c_str (), NULL));
@@ -623,6 +658,11 @@ Session::handle_event (ServerEvent & ev)
       if (ev.response_id == response_id_)
         response_active_ = false;
       responses_done_++;
+      if (!response_active_ && response_create_deferred_) {
+        response_create_deferred_ = false;
+        response_requested_ = true;
+        send_now (encode_response_create (next_event_id ()));
+      }
       post (gst_structure_new ("realtime-response-done", "response-id", G_TYPE_STRING,
               ev.response_id.c_str (), "status", G_TYPE_STRING, ev.status.c_str (),
               "status-reason", G_TYPE_STRING, ev.status_reason.c_str (),
@@ -685,6 +725,9 @@ Session::handle_event (ServerEvent & ev)
     }
     case ServerEventType::kInputTranscriptionFailed:
     case ServerEventType::kError: {
+      /* A refused response.create must not hold back the next one. */
+      if (ev.error_code == "conversation_already_has_active_response")
+        response_requested_ = false;
       if (ev.error_code == "response_cancel_not_active" && cancel_in_flight_) {
         /* The server's own VAD had already cancelled the response. */
         cancel_in_flight_ = false;

@@ -58,6 +58,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void send_function_output (const std::string & call_id, const std::string & output);
   void send_text (const std::string & text);
   void create_response ();
+  /* Out-of-band text response (e.g. a call summary); its response.created
+   * is posted as realtime-response-started with @tag. */
+  void request_text_response (const std::string & instructions, const std::string & tag);
   bool failed () const { return failed_.load (); }
 
   /* --- realtimesrc side --- */
@@ -98,6 +101,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   /* Any thread. */
   void queue_control (std::string message);
+  /* A response.create, held back while a response is active. */
+  void queue_response_create ();
   void schedule_flush ();
   std::string next_event_id ();
   void post (GstStructure * s);
@@ -121,6 +126,7 @@ class Session : public std::enable_shared_from_this<Session> {
   struct Outgoing {
     std::string text;
     guint audio_ms;               /* 0 for control events */
+    bool creates_response = false;  /* a response.create: waits for an active one */
   };
   std::deque<Outgoing> outbox_;
   guint outbox_audio_ms_ = 0;
@@ -148,6 +154,11 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string last_ws_error_;
   std::string session_update_event_id_;
   bool response_active_ = false;
+  /* A response.create sent and not yet answered by response.created. */
+  bool response_requested_ = false;
+  /* A response.create that arrived while a response was active: sent at
+   * its response.done (the API refuses a second active response). */
+  bool response_create_deferred_ = false;
   std::string response_id_;
   std::string cancelled_response_id_;
   bool cancel_in_flight_ = false;

@@ -272,6 +272,36 @@ TEST (RealtimeIntegration, SendTextGetsAnAnswer)
   EXPECT_TRUE (answered) << sim.log ();
 }
 
+/* The API refuses a response.create while a response is active
+ * (conversation_already_has_active_response): the second request must wait
+ * for the first answer instead of being lost. */
+TEST (RealtimeIntegration, ResponseRequestWaitsForTheActiveResponse)
+{
+  RealtimeSimProcess sim ({"--behaviour", "speak"});
+  ASSERT_TRUE (sim.started ()) << sim.log ();
+  PipelineRunner r (pcm_graph ("busy", sim.url (), "output-modality=text", ""));
+  ASSERT_TRUE (r.play ());
+  ASSERT_NE (r.wait_element ("realtime-session-ready", kWait), nullptr) << r.errors ();
+  GstElement *sink = r.by_name ("rt");
+  gboolean ok = FALSE;
+  g_signal_emit_by_name (sink, "send-text", "first question", &ok);
+  EXPECT_TRUE (ok);
+  g_signal_emit_by_name (sink, "send-text", "second question", &ok);
+  EXPECT_TRUE (ok);
+  gst_object_unref (sink);
+  bool answered = r.wait_for ([] (GstMessage * m) {
+        const GstStructure *s = gst_message_get_structure (m);
+        gboolean final = FALSE;
+        return s && gst_structure_has_name (s, "realtime-output-text")
+            && gst_structure_get_boolean (s, "final", &final) && final
+            && strstr (gst_structure_get_string (s, "text"), "second question");
+      }, kWait);
+  EXPECT_TRUE (answered) << sim.log ();
+  for (const GstStructure *s : r.element_messages ())
+    if (gst_structure_has_name (s, "realtime-error"))
+      ADD_FAILURE () << "unexpected error: " << field (s, "code") << " " << field (s, "message");
+}
+
 TEST (RealtimeIntegration, AuthenticationBothHeaderStylesAnd401)
 {
   RealtimeSimProcess sim ({"--api-key", "right-key"});
