@@ -101,6 +101,10 @@ call_event_type_name (CallEventType type)
       return "transcript.ai";
     case CallEventType::AiText:
       return "ai.text";
+    case CallEventType::SpeechStarted:
+      return "speech.started";
+    case CallEventType::BargeIn:
+      return "barge_in";
     case CallEventType::Dtmf:
       return "dtmf";
     case CallEventType::Error:

@@ -19,6 +19,8 @@ enum class CallEventType {
   AiTranscript,       /* fields: text (what the model said) */
   AiText,             /* fields: text (text output of the model) */
   Dtmf,               /* fields: digit */
+  SpeechStarted,      /* fields: mono_us (CLOCK_MONOTONIC when the AI's speech_started arrived) */
+  BargeIn,            /* fields: item_id, audio_end_ms, counted_at (wire | realtimesrc), dropped_ms */
   Error,              /* fields: cause, message */
   ToolCall,           /* fields: tool, tool_call_id, arguments (the model called a tool) */
   ToolResult,         /* fields: tool, tool_call_id, result (ok | error), output */

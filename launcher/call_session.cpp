@@ -358,6 +358,12 @@ CallSession::run_graph (const std::string & file, const char *what)
   }
   gst_object_set_name (GST_OBJECT (pipeline), ("call-" + id ()).c_str ());
   pipeline_ = pipeline;
+  if (route_ && route_->barge_in.has_value ()) {
+    if (GstElement *sink = find_element ("realtimesink")) {
+      g_object_set (sink, "barge-in", (gboolean) *route_->barge_in, NULL);
+      gst_object_unref (sink);
+    }
+  }
   pipeline_file_ = file;
   attach_tools (pipeline);   /* before PLAYING: tools go into session.update */
   GstBus *bus = gst_element_get_bus (pipeline);
@@ -593,6 +599,16 @@ CallSession::handle_element_message (GstMessage * message)
   } else if (g_str_equal (name, "realtime-speech-started")) {
     if (latency_)
       latency_->speech_stopped_us = 0;   /* still talking: no answer due */
+    gint64 mono_us = 0;
+    gst_structure_get_int64 (s, "mono-us", &mono_us);
+    publish (CallEventType::SpeechStarted, {{"mono_us", std::to_string (mono_us)}});
+  } else if (g_str_equal (name, "realtime-barge-in")) {
+    guint64 end_ms = 0, dropped_ms = 0;
+    gst_structure_get_uint64 (s, "audio-end-ms", &end_ms);
+    gst_structure_get_uint64 (s, "dropped-ms", &dropped_ms);
+    publish (CallEventType::BargeIn, {{"item_id", text_of ("item-id")},
+        {"audio_end_ms", std::to_string (end_ms)}, {"counted_at", text_of ("counted-at")},
+        {"dropped_ms", std::to_string (dropped_ms)}});
   } else if (g_str_equal (name, "realtime-session-lost")) {
     g_message ("call %s: AI session lost: %s", id ().c_str (), text_of ("reason").c_str ());
   } else if (g_str_equal (name, "realtime-input-transcript")) {

@@ -704,7 +704,7 @@ parse_route (ConfigReader & reader, const std::string & g, int position)
   }
   check_unknown_keys (reader, g,
       {"priority", "match-user", "match-user-regex", "pipeline", "fallback-pipeline",
-       "instructions", "voice", "greeting", "prompt", "tools", "transfer-target"},
+       "instructions", "voice", "greeting", "barge-in", "prompt", "tools", "transfer-target"},
       {MATCH_HEADER_PREFIX, MATCH_HEADER_REGEX_PREFIX, VAR_PREFIX});
 
   if (auto priority = reader.integer (g, "priority", -1000000, 1000000, 0))
@@ -755,6 +755,7 @@ parse_route (ConfigReader & reader, const std::string & g, int position)
   route.instructions = reader.string (g, "instructions").value_or ("");
   route.voice = reader.string (g, "voice").value_or ("");
   route.greeting = reader.string (g, "greeting").value_or ("");
+  route.barge_in = read_flag (reader, g, "barge-in");
   parse_route_tools (reader, g, route);
   return route;
 }

@@ -129,6 +129,7 @@ struct Route {
   std::string instructions;
   std::string voice;
   std::string greeting;
+  std::optional<bool> barge_in;  /* unset: the pipeline's realtimesink decides */
   std::string prompt;          /* audio file for fallback pipelines */
   std::map<std::string, std::string> vars;  /* var.NAME = value */
   std::vector<std::string> tools;  /* built-ins and [tool NAME]s the model may call */
