@@ -13,6 +13,7 @@
 
 #include "sim_options.h"
 #include "sim_server.h"
+#include "timing_log.h"
 #include "tts.h"
 
 using namespace voxbridge::sim;
@@ -41,7 +42,15 @@ main (int argc, char **argv)
   int status = 0;
   {
     SpeechSynthesizer tts (options.espeak_voice);
+    TimingLog timing_log;  /* outlives the server: sessions log until they close */
     SimServer server (options, &tts);
+    if (!options.timing_log.empty ()) {
+      if (!timing_log.open (options.timing_log, &error)) {
+        g_printerr ("voxbridge-realtime-sim: %s\n", error.c_str ());
+        return 2;
+      }
+      server.set_timing_log (&timing_log);
+    }
     std::string url;
     if (!server.start (&url, &error)) {
       g_printerr ("voxbridge-realtime-sim: %s\n", error.c_str ());

@@ -35,6 +35,8 @@ Session::Session (const SessionEnv &env, SoupWebsocketConnection *connection,
   config_.model = model;
   g_object_set (connection_, "max-incoming-payload-size", kMaxIncomingPayload, nullptr);
   message_handler_ = g_signal_connect (connection_, "message", G_CALLBACK (on_message), this);
+  if (env_.timing_log)
+    env_.timing_log->session_event (config_.id, "open", monotonic_ns ());
   closed_handler_ = g_signal_connect (connection_, "closed", G_CALLBACK (on_closed), this);
 
   SessionConfig defaults;
@@ -49,6 +51,8 @@ Session::Session (const SessionEnv &env, SoupWebsocketConnection *connection,
 Session::~Session ()
 {
   alive_.reset ();
+  if (env_.timing_log)
+    env_.timing_log->session_event (config_.id, "close", monotonic_ns ());
   if (response_ && response_->timer)
     g_source_remove (response_->timer);
   g_signal_handler_disconnect (connection_, message_handler_);
@@ -79,6 +83,8 @@ Session::on_message (SoupWebsocketConnection *conn, gint type, GBytes *message,
     gpointer user_data)
 {
   auto *self = static_cast<Session *> (user_data);
+  if (self->env_.timing_log)
+    self->message_arrival_ns_ = monotonic_ns ();
   gsize len;
   const char *data = static_cast<const char *> (g_bytes_get_data (message, &len));
   if (type != SOUP_WEBSOCKET_DATA_TEXT) {
@@ -163,6 +169,8 @@ Session::on_session_update (JsonObject *event, ProtocolError *error)
   if (!apply_session_update (&config_, session, error))
     return false;
   apply_audio_settings (old_config);
+  if (env_.timing_log)
+    env_.timing_log->instructions (config_.id, message_arrival_ns_, config_.instructions);
 
   JsonObject *updated = json_object_new ();
   json_object_set_string_member (updated, "type", "session.updated");
@@ -226,6 +234,8 @@ Session::on_audio_append (JsonObject *event, ProtocolError *error)
   }
   stats_.appends++;
   stats_.bytes_in += len;
+  if (env_.timing_log)
+    env_.timing_log->audio (config_.id, "in", message_arrival_ns_, stats_.bytes_in - len, raw, len);
 
   std::vector<int16_t> samples = decoder_->decode (raw, len);
   if (env_.options->behaviour == Behaviour::kEcho)

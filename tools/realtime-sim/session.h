@@ -22,6 +22,7 @@
 #include "replies.h"
 #include "session_config.h"
 #include "sim_options.h"
+#include "timing_log.h"
 #include "tts.h"
 #include "vad.h"
 
@@ -42,6 +43,7 @@ struct SessionEnv {
   const SimOptions *options;
   SpeechSynthesizer *tts;
   GMainContext *context;
+  TimingLog *timing_log = nullptr;  /* --timing-log; nullptr = off */
 };
 
 class Session {
@@ -134,6 +136,7 @@ class Session {
   void echo_append (const uint8_t *raw, size_t len, const std::vector<int16_t> &canonical);
   static gboolean on_echo_idle_check (gpointer user_data);
   void send_transcript_delta (size_t upto);
+  void log_audio_out (const uint8_t *bytes, size_t n);  /* --timing-log */
   JsonObject *response_object (const char *status, const char *reason) const;
   JsonObject *new_response_event (const char *type) const;
 
@@ -162,6 +165,10 @@ class Session {
   int64_t speech_start_ms_ = 0;
 
   std::unique_ptr<Response> response_;
+
+  /* --timing-log: arrival of the message being handled, audio sent so far. */
+  int64_t message_arrival_ns_ = 0;
+  uint64_t audio_out_bytes_ = 0;
 };
 
 }  // namespace voxbridge::sim

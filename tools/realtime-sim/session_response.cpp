@@ -284,6 +284,7 @@ Session::send_audio_delta ()
   json_object_set_string_member (delta, "delta", b64);
   g_free (b64);
   send (delta);
+  log_audio_out (r.audio.data () + r.audio_pos, n);
   stats_.deltas_out++;
   r.audio_pos += n;
   if (Item *item = find_item (r.item_id))
@@ -506,10 +507,19 @@ Session::echo_append (const uint8_t *raw, size_t len, const std::vector<int16_t>
   json_object_set_string_member (delta, "delta", b64);
   g_free (b64);
   send (delta);
+  log_audio_out (bytes, n);
   stats_.deltas_out++;
   r.audio_pos += n;
   if (Item *item = find_item (r.item_id))
     item->audio_sent_ms = bytes_to_ms (r.audio_pos, r.audio_format);
+}
+
+void
+Session::log_audio_out (const uint8_t *bytes, size_t n)
+{
+  if (env_.timing_log)
+    env_.timing_log->audio (config_.id, "out", monotonic_ns (), audio_out_bytes_, bytes, n);
+  audio_out_bytes_ += n;
 }
 
 gboolean

@@ -34,6 +34,7 @@ parse_sim_options (int argc, char **argv, SimOptions *out, std::string *error)
   gchar *host = nullptr, *api_key = nullptr, *tls_cert = nullptr, *tls_key = nullptr;
   gchar *behaviour = nullptr, *function_call = nullptr, *function_args = nullptr;
   gchar *espeak_voice = nullptr;
+  gchar *timing_log = nullptr;
   gchar **replies = nullptr;
   gint port = out->port, max_sessions = out->max_sessions, delta_ms = out->delta_ms;
   gdouble pace = out->pace;
@@ -63,6 +64,9 @@ parse_sim_options (int argc, char **argv, SimOptions *out, std::string *error)
     {"espeak-voice", 0, 0, G_OPTION_ARG_STRING, &espeak_voice,
         "espeak-ng voice for spoken replies (default en-us)", "NAME"},
     {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log every event to stderr", nullptr},
+    {"timing-log", 0, 0, G_OPTION_ARG_FILENAME, &timing_log,
+        "Write per-session audio timing (appends in, deltas out) to FILE, for benchmarks",
+        "FILE"},
     {nullptr}
   };
 
@@ -104,6 +108,8 @@ parse_sim_options (int argc, char **argv, SimOptions *out, std::string *error)
     out->delta_ms = delta_ms;
     out->pace = pace;
     out->verbose = verbose;
+    if (timing_log)
+      out->timing_log = timing_log;
 
     if (behaviour) {
       std::string b = behaviour;

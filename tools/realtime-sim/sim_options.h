@@ -27,6 +27,7 @@ struct SimOptions {
   std::string function_args = "{}";
   std::string espeak_voice = "en-us";
   bool verbose = false;
+  std::string timing_log;  /* --timing-log FILE; empty = off */
 
   bool tls () const { return !tls_cert.empty (); }
 };

@@ -30,6 +30,9 @@ class SimServer {
   void shutdown (int timeout_ms);
   size_t session_count () const { return sessions_.size (); }
 
+  /* --timing-log: sessions opened from now on write to @log (may be nullptr). */
+  void set_timing_log (TimingLog *log) { env_.timing_log = log; }
+
  private:
   static void on_request_read (SoupServer *server, SoupServerMessage *msg, gpointer user_data);
   static void on_websocket (SoupServer *server, SoupServerMessage *msg, const char *path,
