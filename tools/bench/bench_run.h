@@ -1,0 +1,61 @@
+#pragma once
+/* One benchmark run: the off-line Realtime server (echo), a launcher
+ * (voxbridge --config) with a generated config, N SIP calls placed at a
+ * given rate by an in-process caller (sipd as UAC + one RTP thread), each
+ * streaming speech at real-time pace; then the figures. */
+
+#include "bench_stats.h"
+
+#include <string>
+#include <vector>
+
+namespace voxbridge::bench {
+
+struct RunSettings {
+  std::string mode = "g711";   /* g711 (passthrough) or pcm24k (resampling) */
+  int calls = 50;
+  double rate = 20;            /* calls per second */
+  int duration_s = 20;         /* steady state, once every call is up */
+  int jitter_ms = 60;          /* siprtpsrc latency (the element's default) */
+};
+
+struct Paths {
+  std::string sim;             /* voxbridge-realtime-sim */
+  std::string launcher;        /* voxbridge */
+  std::string pipelines_dir;   /* the repository's pipelines/ */
+  std::string plugin_dir;      /* <builddir>/plugins, for the launcher */
+  std::string work_dir;        /* config, pipeline copy, logs */
+  int sip_port_base = 0;       /* 0 = pick free ports */
+};
+
+struct RunResult {
+  RunSettings settings;
+  std::string error;           /* set when the run could not be made */
+  int calls_answered = 0;
+  int calls_failed = 0;
+  int calls_correlated = 0;    /* calls whose audio was found at the server */
+  double steady_s = 0;
+  /* launcher at steady state */
+  double cpu_percent_per_call = 0;   /* of one core */
+  double cpu_percent_total = 0;
+  double rss_kib_baseline = 0, rss_kib_per_call = 0;
+  double threads_baseline = 0, threads_per_call = 0;
+  double sim_cpu_percent = 0, bench_cpu_percent = 0;
+  /* latency, ms */
+  Summary to_ai, to_caller, round_trip, setup_answer, setup_first_audio;
+  bool latency_verified = false;     /* content-matched (G.711) rather than placed */
+  /* RTP: from the launcher (/metrics) and as the callers saw it */
+  double launcher_rtp_in = 0, launcher_rtp_out = 0;
+  double launcher_lost = 0, launcher_late = 0, launcher_duplicates = 0;
+  double launcher_dropped_other = 0;
+  double graph_dropped_ms = 0;       /* model audio discarded inside the graph */
+  uint64_t caller_sent = 0, caller_received = 0, caller_lost = 0, caller_late = 0,
+      caller_duplicates = 0;
+  std::string notes;
+};
+
+/* @speech: the G.711 (PCMU) loop every caller streams. */
+RunResult run_benchmark (const RunSettings &settings, const Paths &paths,
+    const std::vector<uint8_t> &speech);
+
+}  // namespace voxbridge::bench
