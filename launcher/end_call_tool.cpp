@@ -147,6 +147,9 @@ EndCallTool::drained ()
     sink_empty = queued <= 0;
     gst_object_unref (sink);
   }
+  g_debug ("end_call: draining: realtimesrc %s, siprtpsink %s",
+      src_empty ? "empty" : "playing", sink_has_level ? (sink_empty ? "empty" : "sending")
+      : "(no queued-ms)");
   if (src_empty && sink_empty)
     quiet_polls_++;
   else

@@ -152,6 +152,7 @@ class Daemon(Process):
         self.token = token
         self.sip_port = free_port()
         self.http_port = free_port()
+        self.webhook_port = free_port()   # the tool cases' webhook server
         rtp_base = random.randrange(40000, 59000, 2)
         config = f"""
 [sip]
@@ -193,6 +194,21 @@ pipeline = {PIPELINES}/connect-evt-g711.pipeline
 instructions = You are a test assistant.
 voice = alloy
 greeting = Hello, this is the voxbridge test line.
+
+[route tools]
+priority = 6
+match-user = +1555777*
+pipeline = {PIPELINES}/connect-evt-g711.pipeline
+instructions = You are a test assistant.
+voice = alloy
+greeting = Hello.
+tools = end_call, send_dtmf, lookup_order
+
+[tool lookup_order]
+description = Looks up an order by its number.
+parameters = {{"type":"object","properties":{{"order":{{"type":"string"}}}},"required":["order"]}}
+url = http://127.0.0.1:{self.webhook_port}/lookup
+timeout-ms = 2000
 
 [route broken]
 priority = 5
@@ -699,6 +715,218 @@ def case_shutdown(d, ctx):
     ctx["stopped"] = True
 
 
+class RtpListener:
+    """Where the daemon's RTP to the caller goes (media_to_port_wait_bye.xml
+    puts this port in its SDP): every packet with its arrival time."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.packets = []   # (wall time, payload type, sequence, timestamp, payload)
+        self.lock = threading.Lock()
+        self.closed = False
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        while not self.closed:
+            try:
+                data = self.sock.recv(2048)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            if len(data) < 12 or data[0] >> 6 != 2:
+                continue
+            cc = data[0] & 0x0f
+            pt = data[1] & 0x7f
+            seq, ts = struct.unpack("!HI", data[2:8])
+            with self.lock:
+                self.packets.append((time.time(), pt, seq, ts, data[12 + 4 * cc:]))
+
+    def close(self):
+        self.closed = True
+        self.thread.join(2)
+        self.sock.close()
+
+    def of_type(self, pt):
+        with self.lock:
+            return [p for p in self.packets if p[1] == pt]
+
+    def dtmf_digits(self, pt=101):
+        """RFC 4733 events, one digit per event (RTP timestamp), once ended."""
+        digits = {}
+        for _, _, _, ts, payload in self.of_type(pt):
+            if len(payload) >= 4 and payload[1] & 0x80:
+                digits[ts] = "0123456789*#ABCD"[payload[0]] if payload[0] < 16 else "?"
+        return "".join(digits[ts] for ts in sorted(digits))
+
+
+def ulaw_peak(payload):
+    """Largest sample magnitude of G.711 u-law audio (ITU-T G.711 decoding)."""
+    peak = 0
+    for byte in payload:
+        u = ~byte & 0xff
+        magnitude = ((((u & 0x0f) << 3) + 0x84) << ((u >> 4) & 0x07)) - 0x84
+        peak = max(peak, magnitude)
+    return peak
+
+
+def sipp_bye_time(ctx, sipp):
+    """Wall time at which sipp logged the BYE it received (its message trace
+    heads each message with a date line)."""
+    path = os.path.join(ctx["dir"], sipp.tag + "-messages.log")
+    stamp = None
+    with open(path, errors="replace") as f:
+        for line in f:
+            m = re.match(r"-+ (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)", line)
+            if m:
+                stamp = m.group(1)
+            elif line.startswith("BYE sip:") and stamp:
+                date, frac = stamp.split(".")
+                return time.mktime(time.strptime(date, "%Y-%m-%d %H:%M:%S")) + float("0." + frac)
+    raise Failure("no BYE in " + path)
+
+
+def case_tool_end_call(d, ctx):
+    """The model calls end_call: it is answered ok, the model says goodbye, the
+    caller hears all of the goodbye, then the daemon sends BYE."""
+    rtp = RtpListener()
+    ctx["cleanup"].append(rtp.close)
+    sipp = Sipp(d, os.path.join(OWN_SCENARIOS, "media_to_port_wait_bye.xml"),
+                service="+15557770001", logdir=ctx["dir"],
+                extra=["-m", "1", "-key", "rtp_port", str(rtp.port)])
+    ctx["cleanup"].append(sipp.kill)
+    call_id = d.wait_event("call.answered")[0]["call_id"]
+    call = d.wait_event("tool.call", call_id=call_id)[0]
+    expect(call["tool"] == "end_call", "tool.call %s" % call)
+    result = d.wait_event("tool.result", call_id=call_id)[0]
+    expect(result["result"] == "ok", "tool.result %s" % result)
+    sipp.wait_ok()   # received our BYE and answered it
+    ended = d.wait_event("call.ended", call_id=call_id)[0]
+    expect(ended["outcome"] == "ended_by_ai" and ended["reason"].startswith("ended by the AI"),
+           "call.ended %s" % ended)
+    goodbye = d.wait_event("transcript.ai", call_id=call_id)[0]["text"]
+    expect(goodbye.startswith("The function returned"), "goodbye %r" % goodbye)
+
+    # What the model sent (the sim's counters when the session closed) ...
+    m = ctx["sim"].wait_line(r"closed: .* deltas_out=(\d+)", which="err")
+    sent_ms = int(m.group(1)) * 100   # --delta-ms 100
+    # ... against what the caller received, in packets of 20 ms.
+    audio = rtp.of_type(0)
+    loud = [i for i, p in enumerate(audio) if ulaw_peak(p[4]) > 1000]
+    expect(loud, "the caller heard no goodbye (%d packets of silence)" % len(audio))
+    heard_ms = (loud[-1] - loud[0] + 1) * 20
+    bye_at = sipp_bye_time(ctx, sipp)
+    last_audio_at = audio[loud[-1]][0]
+    print("goodbye: the model sent %d ms of audio; the caller heard %d ms from its first to "
+          "its last loud packet; %d packets after it; BYE %.0f ms after the last loud packet"
+          % (sent_ms, heard_ms, len(audio) - 1 - loud[-1], (bye_at - last_audio_at) * 1000))
+    d.wait_line(r"end_call: goodbye played", which="err")
+    # The sim sends audio 3x faster than it plays: a BYE at response.done
+    # would have cut the goodbye to about a third.
+    expect(heard_ms >= 0.8 * (sent_ms - 200),
+           "the caller heard %d ms of a %d ms goodbye" % (heard_ms, sent_ms))
+    expect(bye_at >= last_audio_at, "BYE before the end of the goodbye")
+
+
+def case_tool_send_dtmf(d, ctx):
+    """The model calls send_dtmf: the caller receives the digits as RFC 4733."""
+    rtp = RtpListener()
+    ctx["cleanup"].append(rtp.close)
+    sipp = Sipp(d, os.path.join(OWN_SCENARIOS, "media_to_port_wait_bye.xml"),
+                service="+15557770001", logdir=ctx["dir"],
+                extra=["-m", "1", "-key", "rtp_port", str(rtp.port)])
+    ctx["cleanup"].append(sipp.kill)
+    call_id = d.wait_event("call.answered")[0]["call_id"]
+    result = d.wait_event("tool.result", call_id=call_id)[0]
+    expect(result["tool"] == "send_dtmf" and result["result"] == "ok" and
+           json.loads(result["output"])["digits"] == "159#", "tool.result %s" % result)
+    wait_until(lambda: len(rtp.dtmf_digits()) >= 4, "4 DTMF digits at the caller")
+    digits = rtp.dtmf_digits()
+    print("the caller decoded DTMF %r from %d telephone-event packets"
+          % (digits, len(rtp.of_type(101))))
+    expect(digits == "159#", "the caller decoded %r" % digits)
+    d.http("DELETE", "/calls/" + call_id)
+    sipp.wait_ok()
+    d.wait_event("call.ended", call_id=call_id)
+
+
+class WebhookServer:
+    """The lookup_order webhook: records each request; the call to
+    +15557770001 gets an order status, any other a 500."""
+
+    def __init__(self, port):
+        import http.server
+        self.requests = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.requests.append(body)
+                if body["variables"].get("to.user") == "+15557770001":
+                    status, answer = 200, json.dumps({"status": "shipped",
+                                                      "order": body["arguments"]["order"]})
+                else:
+                    status, answer = 500, "boom"
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer.encode())
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def case_tool_webhook(d, ctx):
+    """The model calls a webhook tool: the webhook's answer is the function
+    output the model speaks; a failing webhook gives it an error output."""
+    server = WebhookServer(d.webhook_port)
+    ctx["cleanup"].append(server.close)
+    call_ids = []
+    for number, works in (("+15557770001", True), ("+15557770002", False)):
+        sipp = Sipp(d, os.path.join(OWN_SCENARIOS, "wait_bye.xml"), service=number,
+                    logdir=ctx["dir"])
+        ctx["cleanup"].append(sipp.kill)
+        call_id = d.wait_event("call.answered", count=len(call_ids) + 1)[-1]["call_id"]
+        call_ids.append(call_id)
+        result = d.wait_event("tool.result", call_id=call_id)[0]
+        ai = wait_until(lambda: [e["text"] for e in d.events("transcript.ai", call_id)
+                                 if e["text"].startswith("The function returned")],
+                        "the AI to speak the function output")[0]
+        print("%s: tool.result %s; the AI said %r" % (number, result["output"], ai))
+        if works:
+            expect(result["result"] == "ok" and
+                   json.loads(result["output"]) == {"status": "shipped", "order": "A17"},
+                   "tool.result %s" % result)
+            expect("shipped" in ai, "the AI did not get the answer: %r" % ai)
+        else:
+            expect(result["result"] == "error" and "HTTP 500" in result["output"],
+                   "tool.result %s" % result)
+            expect("HTTP 500" in ai, "the AI did not get the error: %r" % ai)
+        d.http("DELETE", "/calls/" + call_id)
+        sipp.wait_ok()
+        d.wait_event("call.ended", call_id=call_id)
+    expect(len(server.requests) == 2, "webhook requests %s" % server.requests)
+    first = server.requests[0]
+    expect(first["call_id"] == call_ids[0] and first["tool"] == "lookup_order" and
+           first["arguments"] == {"order": "A17"} and first["tool_call_id"] and
+           first["variables"]["to.user"] == "+15557770001" and
+           first["variables"]["header.x-amzn-connectcontactid"] == "0b9a1d6e-contact",
+           "webhook request %s" % first)
+
+
 CASES = {
     # name: (AI endpoint, sim behaviour, function)
     "caller-bye": ("sim", "speak", case_caller_bye),
@@ -716,6 +944,11 @@ CASES = {
     "baresip": ("sim", "speak", case_baresip),
     "ai-lost-fallback": ("sim", "speak", case_ai_lost_fallback),
     "shutdown": ("sim", "speak", case_shutdown),
+    "tool-end-call": ("sim", "speak --function-call end_call", case_tool_end_call),
+    "tool-send-dtmf": ("sim", 'speak --function-call send_dtmf --function-args {"digits":"159#"}',
+                       case_tool_send_dtmf),
+    "tool-webhook": ("sim", 'speak --function-call lookup_order --function-args {"order":"A17"}',
+                     case_tool_webhook),
 }
 
 
