@@ -130,6 +130,9 @@ struct Route {
   std::string voice;
   std::string greeting;
   std::optional<bool> barge_in;  /* unset: the pipeline's realtimesink decides */
+  bool dtmf_to_ai = true;        /* the caller's keys reach the model as a message */
+  guint dtmf_inter_digit_ms = 1500;  /* keys closer than this form one message */
+  guint silence_timeout_s = 0;   /* caller silence before the model checks in; 0 off */
   std::string prompt;          /* audio file for fallback pipelines */
   std::map<std::string, std::string> vars;  /* var.NAME = value */
   std::vector<std::string> tools;  /* built-ins and [tool NAME]s the model may call */
