@@ -120,8 +120,75 @@ CallSession::on_hold_changed (bool held)
 void
 CallSession::on_sip_dtmf (char digit, guint duration_ms)
 {
+  caller_pressed (digit, duration_ms);
+}
+
+void
+CallSession::caller_pressed (char digit, guint duration_ms)
+{
   publish (CallEventType::Dtmf, {{"digit", std::string (1, digit)},
       {"duration_ms", std::to_string (duration_ms)}});
+  if (silence_)
+    silence_->caller_active ();
+  if (dtmf_)
+    dtmf_->add (digit);
+}
+
+void
+CallSession::start_conversation_helpers ()
+{
+  if (!route_ || !pipeline_ || !graph_has_realtimesink ())
+    return;
+  if (route_->dtmf_to_ai) {
+    dtmf_ = std::make_unique<DtmfCollector> (route_->dtmf_inter_digit_ms,
+        [this] (const std::string & keys) {
+          if (!tell_model (dtmf_message_for_model (keys)))
+            g_message ("call %s: could not pass the keys %s to the model", id ().c_str (),
+                keys.c_str ());
+        });
+  }
+  if (route_->silence_timeout_s > 0) {
+    CallerSilence::Actions actions;
+    actions.ask_model = [this] (const std::string & instruction) { tell_model (instruction); };
+    actions.queued_ms = [this] () { return queued_model_audio_ms (); };
+    /* Destroys silence_ (stop_graph) from its own timer: its last step. */
+    actions.hang_up = [this] () {
+      if (outcome_.empty ())
+        outcome_ = "caller_silent";
+      hang_up ("the caller stayed silent");
+    };
+    silence_ = std::make_unique<CallerSilence> (route_->silence_timeout_s * 1000, actions);
+    silence_->start ();
+  }
+}
+
+bool
+CallSession::tell_model (const std::string & text)
+{
+  GstElement *sink = pipeline_ ? find_element ("realtimesink") : nullptr;
+  if (!sink)
+    return false;
+  gboolean queued = FALSE;
+  g_signal_emit_by_name (sink, "send-text", text.c_str (), &queued);
+  gst_object_unref (sink);
+  return queued;
+}
+
+guint64
+CallSession::queued_model_audio_ms () const
+{
+  guint64 total = 0;
+  for (const char *factory : {"realtimesrc", "siprtpsink"}) {
+    GstElement *element = find_element (factory);
+    if (!element)
+      continue;
+    guint64 ms = 0;
+    if (g_object_class_find_property (G_OBJECT_GET_CLASS (element), "queued-ms"))
+      g_object_get (element, "queued-ms", &ms, NULL);
+    total += ms;
+    gst_object_unref (element);
+  }
+  return total;
 }
 
 void
@@ -145,6 +212,7 @@ CallSession::connected ()
   answered_mono_us_ = g_get_monotonic_time ();
   std::string codec = call_->variable ("rtp.codec");
   publish (CallEventType::CallAnswered, {{"codec", codec.empty () ? facts_.codec : codec}});
+  start_conversation_helpers ();
   greet ();
 }
 
@@ -471,6 +539,9 @@ CallSession::count_rtp_packets ()
 void
 CallSession::stop_graph ()
 {
+  /* They talk to this graph's realtimesink. */
+  dtmf_.reset ();
+  silence_.reset ();
   if (bus_watch_ != 0) {
     g_source_remove (bus_watch_);
     bus_watch_ = 0;
@@ -599,6 +670,8 @@ CallSession::handle_element_message (GstMessage * message)
   } else if (g_str_equal (name, "realtime-speech-started")) {
     if (latency_)
       latency_->speech_stopped_us = 0;   /* still talking: no answer due */
+    if (silence_)
+      silence_->caller_active ();
     gint64 mono_us = 0;
     gst_structure_get_int64 (s, "mono-us", &mono_us);
     publish (CallEventType::SpeechStarted, {{"mono_us", std::to_string (mono_us)}});
@@ -632,8 +705,15 @@ CallSession::handle_element_message (GstMessage * message)
   } else if (g_str_equal (name, "siprtp-dtmf")) {
     guint duration_ms = 0;
     gst_structure_get_uint (s, "duration-ms", &duration_ms);
-    publish (CallEventType::Dtmf, {{"digit", text_of ("digit")},
-        {"duration_ms", std::to_string (duration_ms)}});
+    const std::string digit = text_of ("digit");
+    if (digit.size () == 1)
+      caller_pressed (digit[0], duration_ms);
+  } else if (silence_ && gst_structure_has_field (s, "tag")) {
+    /* Out-of-band responses (e.g. the summary) are not the model speaking. */
+  } else if (silence_ && g_str_equal (name, "realtime-response-started")) {
+    silence_->model_started ();
+  } else if (silence_ && g_str_equal (name, "realtime-response-done")) {
+    silence_->model_finished ();
   }
 }
 

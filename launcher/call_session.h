@@ -22,6 +22,8 @@
 
 #include "call_control.h"
 #include "call_event.h"
+#include "caller_silence.h"
+#include "dtmf_collector.h"
 #include "call_facts.h"
 #include "call_tools.h"
 #include "deployment_config.h"
@@ -100,6 +102,14 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
   GstElement *find_element (const char *factory_name) const;
   /* Has the model open the call with the route's greeting. */
   void greet ();
+  /* Adds a user message to the conversation and asks for an answer. */
+  bool tell_model (const std::string & text);
+  /* A key the caller pressed (RFC 4733 or SIP INFO). */
+  void caller_pressed (char digit, guint duration_ms);
+  /* Starts the route's DTMF-to-model and caller-silence helpers. */
+  void start_conversation_helpers ();
+  /* Model audio not yet heard by the caller: realtimesrc + siprtpsink (ms). */
+  guint64 queued_model_audio_ms () const;
   /* Hands a function call of the model to the route's tools (an error
    * output when the route has none). */
   void answer_function_call (const ToolCall & call);
@@ -124,6 +134,8 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
   GstElement *pipeline_ = nullptr;
   std::string pipeline_file_;
   std::unique_ptr<CallTools> tools_;   /* the route's tools; none without */
+  std::unique_ptr<DtmfCollector> dtmf_;     /* keys to the model (route dtmf-to-ai) */
+  std::unique_ptr<CallerSilence> silence_;  /* route silence-timeout */
   guint bus_watch_ = 0;
   guint ai_timer_ = 0;
   guint fallback_timer_ = 0;

@@ -704,7 +704,8 @@ parse_route (ConfigReader & reader, const std::string & g, int position)
   }
   check_unknown_keys (reader, g,
       {"priority", "match-user", "match-user-regex", "pipeline", "fallback-pipeline",
-       "instructions", "voice", "greeting", "barge-in", "prompt", "tools", "transfer-target"},
+       "instructions", "voice", "greeting", "barge-in", "prompt", "tools", "transfer-target",
+       "dtmf-to-ai", "dtmf-inter-digit-ms", "silence-timeout"},
       {MATCH_HEADER_PREFIX, MATCH_HEADER_REGEX_PREFIX, VAR_PREFIX});
 
   if (auto priority = reader.integer (g, "priority", -1000000, 1000000, 0))
@@ -756,6 +757,11 @@ parse_route (ConfigReader & reader, const std::string & g, int position)
   route.voice = reader.string (g, "voice").value_or ("");
   route.greeting = reader.string (g, "greeting").value_or ("");
   route.barge_in = read_flag (reader, g, "barge-in");
+  route.dtmf_to_ai = read_flag (reader, g, "dtmf-to-ai").value_or (true);
+  if (auto ms = reader.integer (g, "dtmf-inter-digit-ms", 0, 10000, 1500))
+    route.dtmf_inter_digit_ms = static_cast<guint> (*ms);
+  if (auto s = reader.integer (g, "silence-timeout", 0, 3600, 0))
+    route.silence_timeout_s = static_cast<guint> (*s);
   parse_route_tools (reader, g, route);
   return route;
 }

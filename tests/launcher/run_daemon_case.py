@@ -187,6 +187,14 @@ prompt = {PROMPT}
 instructions = You are a test assistant. Keep answers short.
 voice = alloy
 
+[route quiet]
+priority = 5
+match-user = quiet*
+pipeline = {PIPELINES}/connect-evt-g711.pipeline
+instructions = You are a test assistant.
+voice = alloy
+silence-timeout = 1
+
 [route greeter]
 priority = 5
 match-user = +1555999*
@@ -585,6 +593,41 @@ def case_greeting(d, ctx):
     d.wait_event("call.ended")
 
 
+def case_dtmf_to_ai(d, ctx):
+    """The caller presses 1 (RFC 4733): the digit is on the event stream and
+    reaches the model as a message, which the model answers."""
+    sipp = Sipp(d, os.path.join(OWN_SCENARIOS, "dtmf_rfc4733.xml"), logdir=ctx["dir"])
+    ctx["cleanup"].append(sipp.kill)
+    call_id = d.wait_event("call.answered")[0]["call_id"]
+    dtmf = d.wait_event("dtmf", call_id=call_id)[0]
+    expect(dtmf["digit"] == "1", "dtmf event %s" % dtmf)
+    # The sim's speak behaviour answers a text message by quoting it.
+    wait_until(lambda: any("pressed the key 1" in e["text"]
+                           for e in d.events("transcript.ai")),
+               "the model answering the key press")
+    print("AI answered the key press: %s" % d.events("transcript.ai")[-1]["text"])
+    d.http("DELETE", "/calls/" + call_id)
+    sipp.wait_ok()
+    d.wait_event("call.ended")
+
+
+def case_caller_silence(d, ctx):
+    """A caller who says nothing: the model checks in once, then says
+    goodbye, and the daemon hangs up (outcome caller_silent)."""
+    sipp = Sipp(d, os.path.join(OWN_SCENARIOS, "wait_bye.xml"), service="quiet1",
+                logdir=ctx["dir"])
+    ctx["cleanup"].append(sipp.kill)
+    call_id = d.wait_event("call.answered")[0]["call_id"]
+    expect(d.events("call.started")[0]["route"] == "quiet", "route")
+    sipp.wait_ok()   # the daemon's BYE, answered by sipp
+    ended = d.wait_event("call.ended", call_id=call_id)[0]
+    expect(ended["outcome"] == "caller_silent", "call.ended %s" % ended)
+    said = [e["text"] for e in d.events("transcript.ai")]
+    print("AI said: %s" % said)
+    expect(len(said) == 2 and "still there" in said[0] and "goodbye" in said[1],
+           "expected a check-in then a goodbye: %s" % said)
+
+
 def case_function_call(d, ctx):
     """The model calls a function: the daemon answers that there is none and
     the model goes on speaking (it is not left waiting)."""
@@ -938,6 +981,8 @@ CASES = {
     "echo-route": ("closed", None, case_echo_route),
     "greeting": ("sim", "speak", case_greeting),
     "function-call": ("sim", "speak --function-call lookup_order", case_function_call),
+    "dtmf-to-ai": ("sim", "speak", case_dtmf_to_ai),
+    "caller-silence": ("sim", "speak", case_caller_silence),
     "bad-pipeline": ("closed", None, case_bad_pipeline),
     "dial-out": ("sim", "speak", case_dial_out),
     "concurrent-20": ("sim", "echo", case_concurrent_20),
