@@ -11,6 +11,9 @@
 #include "rtp/gstsiprtpsrc.h"
 #include "rtp/gstsiprtpsink.h"
 #endif
+#ifdef VOXBRIDGE_HAVE_RECORD
+#include "record/gstcallrecorder.h"
+#endif
 
 static gboolean
 plugin_init (GstPlugin * plugin)
@@ -23,6 +26,9 @@ plugin_init (GstPlugin * plugin)
 #ifdef VOXBRIDGE_HAVE_SIPRTP
   ok |= GST_ELEMENT_REGISTER (siprtpsrc, plugin);
   ok |= GST_ELEMENT_REGISTER (siprtpsink, plugin);
+#endif
+#ifdef VOXBRIDGE_HAVE_RECORD
+  ok |= GST_ELEMENT_REGISTER (callrecorder, plugin);
 #endif
   return ok;
 }

@@ -111,6 +111,7 @@ enum {
   SIGNAL_SEND_FUNCTION_OUTPUT,
   SIGNAL_SEND_TEXT,
   SIGNAL_CREATE_RESPONSE,
+  SIGNAL_REQUEST_TEXT_RESPONSE,
   LAST_SIGNAL
 };
 static guint signals[LAST_SIGNAL];
@@ -346,6 +347,17 @@ gst_realtime_sink_create_response (GstRealtimeSink * self)
   return TRUE;
 }
 
+static gboolean
+gst_realtime_sink_request_text_response (GstRealtimeSink * self, const gchar * instructions,
+    const gchar * tag)
+{
+  auto session = current_session (self);
+  if (!session || !instructions || !tag || !*tag || session->failed ())
+    return FALSE;
+  session->request_text_response (instructions, tag);
+  return TRUE;
+}
+
 static void
 gst_realtime_sink_finalize (GObject * object)
 {
@@ -470,6 +482,22 @@ gst_realtime_sink_class_init (GstRealtimeSinkClass * klass)
   signals[SIGNAL_CREATE_RESPONSE] = g_signal_new_class_handler ("create-response",
       G_TYPE_FROM_CLASS (klass), (GSignalFlags) (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
       G_CALLBACK (gst_realtime_sink_create_response), NULL, NULL, NULL, G_TYPE_BOOLEAN, 0);
+
+  /**
+   * GstRealtimeSink::request-text-response:
+   * @instructions: what the model is asked to write (e.g. "Summarise this call")
+   * @tag: non-empty; comes back as the "tag" of realtime-response-started
+   *
+   * Asks for a text-only response outside the conversation (response.create
+   * with conversation "none"): the conversation is its context but it is not
+   * added to it. Its text arrives as realtime-output-text messages with the
+   * response-id of the tagged realtime-response-started.
+   */
+  signals[SIGNAL_REQUEST_TEXT_RESPONSE] = g_signal_new_class_handler (
+      "request-text-response", G_TYPE_FROM_CLASS (klass),
+      (GSignalFlags) (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+      G_CALLBACK (gst_realtime_sink_request_text_response), NULL, NULL, NULL,
+      G_TYPE_BOOLEAN, 2, G_TYPE_STRING, G_TYPE_STRING);
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_set_static_metadata (element_class, "Realtime AI session sink",

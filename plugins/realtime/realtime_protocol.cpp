@@ -405,6 +405,29 @@ encode_user_text (const std::string & text, const std::string & event_id)
   return to_json_text (jb);
 }
 
+std::string
+encode_text_response_create (const std::string & instructions, const std::string & tag,
+    const std::string & event_id)
+{
+  auto b = begin_event ("response.create", event_id);
+  JsonBuilder *jb = b.get ();
+  json_builder_set_member_name (jb, "response");
+  json_builder_begin_object (jb);
+  add_string (jb, "conversation", "none");
+  json_builder_set_member_name (jb, "output_modalities");
+  json_builder_begin_array (jb);
+  json_builder_add_string_value (jb, "text");
+  json_builder_end_array (jb);
+  add_string (jb, "instructions", instructions);
+  json_builder_set_member_name (jb, "metadata");
+  json_builder_begin_object (jb);
+  add_string (jb, "voxbridge_tag", tag);
+  json_builder_end_object (jb);
+  json_builder_end_object (jb);
+  json_builder_end_object (jb);
+  return to_json_text (jb);
+}
+
 std::optional<ServerEvent>
 decode_server_event (const char *text, gsize length, std::string * error)
 {
@@ -456,6 +479,7 @@ decode_server_event (const char *text, gsize length, std::string * error)
     case ServerEventType::kResponseDone: {
       JsonObject *response = get_object (obj, "response");
       ev.response_id = get_string (response, "id");
+      ev.response_tag = get_string (get_object (response, "metadata"), "voxbridge_tag");
       ev.status = get_string (response, "status");
       JsonObject *details = get_object (response, "status_details");
       ev.status_reason = get_string (details, "reason");

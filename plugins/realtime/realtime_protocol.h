@@ -66,6 +66,11 @@ std::string encode_item_truncate (const std::string & item_id, guint content_ind
 std::string encode_function_call_output (const std::string & call_id,
     const std::string & output, const std::string & event_id);
 std::string encode_user_text (const std::string & text, const std::string & event_id);
+/* An out-of-band text response (conversation "none": the conversation is
+ * its context, but it is not added to it) with its own @instructions;
+ * @tag comes back in response.created/done as metadata.voxbridge_tag. */
+std::string encode_text_response_create (const std::string & instructions,
+    const std::string & tag, const std::string & event_id);
 
 /* Server events voxbridge acts on; anything else decodes as kOther. */
 enum class ServerEventType {
@@ -106,6 +111,7 @@ struct ServerEvent {
   std::string session_id;         /* session.created/updated */
   std::string model;
   std::string response_id;
+  std::string response_tag;       /* response.created/done: metadata.voxbridge_tag */
   std::string item_id;
   std::string previous_item_id;
   guint content_index = 0;

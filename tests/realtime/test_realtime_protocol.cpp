@@ -176,6 +176,11 @@ TEST (RealtimeProtocol, ClientEventsTable)
     {encode_user_text ("caller pressed 5", "e6"), {
         {"$.item.type", "message"}, {"$.item.role", "user"},
         {"$.item.content[0].type", "input_text"}, {"$.item.content[0].text", "caller pressed 5"}}},
+    {encode_text_response_create ("Summarise this call", "summary", "e7"), {
+        {"$.type", "response.create"}, {"$.event_id", "e7"},
+        {"$.response.conversation", "none"}, {"$.response.output_modalities[0]", "text"},
+        {"$.response.instructions", "Summarise this call"},
+        {"$.response.metadata.voxbridge_tag", "summary"}}},
   };
   for (const auto & c : cases)
     for (const auto & [path, value] : c.expect)
@@ -252,6 +257,22 @@ TEST (RealtimeProtocol, DecodeServerEventsTable)
     EXPECT_EQ (ev->type, c.type) << c.json;
     c.check (*ev);
   }
+}
+
+TEST (RealtimeProtocol, ResponseTagComesBackFromMetadata)
+{
+  std::string error;
+  const char *created = R"({"type":"response.created","response":{"id":"resp_9",)"
+      R"("status":"in_progress","metadata":{"voxbridge_tag":"summary"}}})";
+  auto tagged = decode_server_event (created, strlen (created), &error);
+  ASSERT_TRUE (tagged) << error;
+  EXPECT_EQ (tagged->response_id, "resp_9");
+  EXPECT_EQ (tagged->response_tag, "summary");
+  const char *done = R"({"type":"response.done","response":{"id":"resp_1",)"
+      R"("status":"completed","metadata":null}})";
+  auto plain = decode_server_event (done, strlen (done), &error);
+  ASSERT_TRUE (plain) << error;
+  EXPECT_EQ (plain->response_tag, "");
 }
 
 TEST (RealtimeProtocol, DecodeRejectsNonEvents)

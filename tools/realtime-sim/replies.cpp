@@ -63,4 +63,16 @@ ReplyBook::echo_transcript (int64_t audio_ms)
   return "[echo of " + format_seconds (audio_ms) + " s of input audio]";
 }
 
+std::string
+ReplyBook::out_of_band_reply (int caller_turns, int64_t caller_speech_ms,
+    int assistant_replies, const std::string &last_assistant_text)
+{
+  std::string out = "Call summary: the caller spoke " + std::to_string (caller_turns) +
+      " time(s), " + format_seconds (caller_speech_ms) + " s in all; the assistant replied " +
+      std::to_string (assistant_replies) + " time(s)";
+  if (!last_assistant_text.empty ())
+    out += ", last saying: \"" + last_assistant_text + "\"";
+  return out + ".";
+}
+
 }  // namespace voxbridge::sim

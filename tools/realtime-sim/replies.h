@@ -29,6 +29,10 @@ class ReplyBook {
   static std::string reply_to_function_output (const std::string &output);
   static std::string parrot_transcript (int64_t speech_ms);
   static std::string echo_transcript (int64_t audio_ms);
+  /* An out-of-band text response (conversation "none", e.g. a call
+   * summary): what the sim knows of the conversation so far. */
+  static std::string out_of_band_reply (int caller_turns, int64_t caller_speech_ms,
+      int assistant_replies, const std::string &last_assistant_text);
 
  private:
   std::vector<std::string> replies_;

@@ -675,13 +675,30 @@ Session::on_response_create (JsonObject *event, ProtocolError *error)
     }
     text_output = probe.text_output;
   }
+  std::optional<std::string> conversation;
+  JsonObject *metadata = nullptr;
+  if (params && (!get_string (params, "conversation", "response.conversation", false,
+          &conversation, error) || !get_object (params, "metadata", "response.metadata", false,
+          &metadata, nullptr, error)))
+    return false;
+  if (conversation && *conversation != "auto" && *conversation != "none") {
+    *error = invalid_value ("response.conversation",
+        "Invalid 'conversation': expected 'auto' or 'none'.");
+    return false;
+  }
+  const bool out_of_band = conversation && *conversation == "none";
   if (response_) {
     *error = {"conversation_already_has_active_response",
         "Conversation already has an active response in progress: " + response_->id +
             ". Wait until the response is finished before creating a new one.", ""};
     return false;
   }
-  start_response (plan_reply (text_output));
+  Reply reply = out_of_band ? plan_out_of_band_reply () : plan_reply (text_output);
+  if (out_of_band && !text_output)
+    reply.kind = Reply::Kind::kSpeech;
+  if (metadata)
+    reply.metadata.reset (json_node_init_object (json_node_alloc (), metadata), json_node_unref);
+  start_response (std::move (reply));
   return true;
 }
 

@@ -71,6 +71,8 @@ class Session {
     std::string transcript;
     std::optional<std::vector<int16_t>> audio;  /* set: play this, else synthesise */
     int64_t input_tokens = 0;
+    bool out_of_band = false;    /* conversation "none": not added to the conversation */
+    std::shared_ptr<JsonNode> metadata;   /* echoed in the response object */
   };
 
   struct Response {
@@ -87,6 +89,8 @@ class Session {
     guint timer = 0;
     std::string call_id, name, arguments;
     int64_t input_tokens = 0;
+    bool out_of_band = false;
+    std::shared_ptr<JsonNode> metadata;
     /* echo */
     gint64 last_append_us = 0;
     std::unique_ptr<AudioEncoder> echo_encoder;
@@ -125,6 +129,8 @@ class Session {
 
   /* session_response.cpp */
   Reply plan_reply (bool text_output);
+  /* conversation "none": a text about the conversation, outside it. */
+  Reply plan_out_of_band_reply () const;
   void start_response (Reply reply);
   void on_speech_ready (const std::string &response_id, SharedAudio audio);
   void begin_audio_playout ();

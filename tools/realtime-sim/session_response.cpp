@@ -59,6 +59,31 @@ Session::plan_reply (bool text_output)
   return reply;
 }
 
+Session::Reply
+Session::plan_out_of_band_reply () const
+{
+  int caller_turns = 0, assistant_replies = 0;
+  int64_t speech_ms = 0;
+  std::string last_assistant;
+  for (const Item &item : items_) {
+    if (item.kind == Item::Kind::kUserAudio || item.kind == Item::Kind::kUserText) {
+      caller_turns++;
+      speech_ms += item.speech_ms;
+    } else if (item.kind == Item::Kind::kAssistant) {
+      assistant_replies++;
+      if (!item.text.empty ())
+        last_assistant = item.text;
+    }
+  }
+  Reply reply;
+  reply.kind = Reply::Kind::kText;
+  reply.out_of_band = true;
+  reply.input_tokens = text_tokens (config_.instructions.size ());
+  reply.transcript = ReplyBook::out_of_band_reply (caller_turns, speech_ms, assistant_replies,
+      last_assistant);
+  return reply;
+}
+
 JsonObject *
 Session::new_response_event (const char *type) const
 {
@@ -115,7 +140,10 @@ Session::response_object (const char *status, const char *reason) const
   json_object_set_object_member (audio, "output", audio_output);
   json_object_set_object_member (obj, "audio", audio);
   json_object_set_member (obj, "max_output_tokens", json_node_copy (config_.max_output_tokens.get ()));
-  json_object_set_null_member (obj, "metadata");
+  if (r.metadata)
+    json_object_set_member (obj, "metadata", json_node_copy (r.metadata.get ()));
+  else
+    json_object_set_null_member (obj, "metadata");
 
   if (in_progress) {
     json_object_set_null_member (obj, "usage");
@@ -154,6 +182,8 @@ Session::start_response (Reply reply)
   r.audio_format = config_.output_format;
   r.transcript = reply.transcript;
   r.input_tokens = reply.input_tokens;
+  r.out_of_band = reply.out_of_band;
+  r.metadata = reply.metadata;
   stats_.responses++;
 
   Item item;
@@ -187,7 +217,8 @@ Session::start_response (Reply reply)
 
   if (items_.size () >= 1000)
     items_.erase (items_.begin ());
-  items_.push_back (item);
+  if (!r.out_of_band)   /* conversation "none": outside the conversation */
+    items_.push_back (item);
   JsonObject *added = json_object_new ();
   json_object_set_string_member (added, "type", "response.output_item.added");
   json_object_set_string_member (added, "response_id", r.id.c_str ());
