@@ -15,6 +15,14 @@
  * realtime-output-text, realtime-function-call, realtime-rate-limits and
  * realtime-error; each carries a "session" field.
  *
+ * Fed by a live source (siprtpsrc, udpsrc, webrtcbin ...), the sink sends
+ * each buffer as it arrives instead of waiting for its time plus the
+ * pipeline latency (GstBaseSink sync): the source already delivers in real
+ * time and the model has no playout clock to meet, so waiting would only
+ * delay the caller's audio by the whole latency (80 ms behind siprtpsrc's
+ * default jitter buffer). A file source stays paced; setting "sync"
+ * explicitly overrides either choice.
+ *
  * ## Example launch line (against the off-line server)
  * |[
  * voxbridge-realtime-sim --port 8765 &
@@ -29,6 +37,7 @@
  */
 #include "gstrealtimesink.h"
 
+#include <atomic>
 #include <mutex>
 #include <string>
 
@@ -72,6 +81,9 @@ struct GstRealtimeSinkPrivate {
   std::mutex lock;
   Settings settings;
   State state;
+  /* "sync" set by the user; else it follows whether the input is live. */
+  std::atomic<bool> sync_chosen {false};
+  std::atomic<bool> liveness_checked {false};
 };
 
 struct _GstRealtimeSink {
@@ -293,10 +305,36 @@ gst_realtime_sink_render (GstBaseSink * sink, GstBuffer * buffer)
   return GST_FLOW_OK;
 }
 
+/* Live input is sent on arrival (see the section doc); asked once, when the
+ * caps arrive, unless the user chose "sync". */
+static void
+gst_realtime_sink_follow_liveness (GstRealtimeSink * self)
+{
+  if (self->priv->sync_chosen || self->priv->liveness_checked.exchange (true))
+    return;
+  GstQuery *query = gst_query_new_latency ();
+  gboolean live = FALSE;
+  if (gst_pad_peer_query (GST_BASE_SINK_PAD (self), query))
+    gst_query_parse_latency (query, &live, nullptr, nullptr);
+  gst_query_unref (query);
+  if (live && !self->priv->sync_chosen) {
+    GST_DEBUG_OBJECT (self, "live input: sending buffers as they arrive");
+    gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
+  }
+}
+
+static void
+gst_realtime_sink_sync_notified (GObject * object, GParamSpec * pspec, gpointer user_data)
+{
+  GST_REALTIME_SINK (object)->priv->sync_chosen = true;
+}
+
 static gboolean
 gst_realtime_sink_event (GstBaseSink * sink, GstEvent * event)
 {
   GstRealtimeSink *self = GST_REALTIME_SINK (sink);
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS)
+    gst_realtime_sink_follow_liveness (self);
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
     std::shared_ptr<Session> session;
     {
@@ -522,4 +560,6 @@ static void
 gst_realtime_sink_init (GstRealtimeSink * self)
 {
   self->priv = new GstRealtimeSinkPrivate ();
+  /* gst_base_sink_set_sync () does not notify: only the user's choice does. */
+  g_signal_connect (self, "notify::sync", G_CALLBACK (gst_realtime_sink_sync_notified), nullptr);
 }
