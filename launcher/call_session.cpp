@@ -210,6 +210,8 @@ CallSession::connected ()
   phase_ = Phase::kConnected;
   answered_at_us_ = g_get_real_time ();
   answered_mono_us_ = g_get_monotonic_time ();
+  host_.metrics ().call_setup_seconds.observe ((answered_at_us_ - started_at_us_) / 1e6,
+      {facts_.direction});
   std::string codec = call_->variable ("rtp.codec");
   publish (CallEventType::CallAnswered, {{"codec", codec.empty () ? facts_.codec : codec}});
   start_conversation_helpers ();
@@ -398,9 +400,13 @@ CallSession::on_ended (const sipd::CallEnd & end)
     host_.metrics ().call_duration_seconds.observe (duration_s);
   }
   host_.metrics ().calls_total.inc ({outcome_});
-  publish (CallEventType::CallEnded, {{"reason", reason},
+  std::vector<std::pair<std::string, std::string>> ended = {{"reason", reason},
       {"duration_s", format_seconds (duration_s)}, {"outcome", outcome_},
-      {"sip_status", std::to_string (end.status)}});
+      {"sip_status", std::to_string (end.status)}};
+  if (media_metrics_)   /* the per-call media summary */
+    for (auto & field : media_metrics_->summary ())
+      ended.push_back (std::move (field));
+  publish (CallEventType::CallEnded, std::move (ended));
 }
 
 bool
@@ -460,6 +466,9 @@ CallSession::run_graph (const std::string & file, const char *what)
   }
   gst_object_unref (bus);
   watch_response_latency ();
+  if (!media_metrics_)
+    media_metrics_ = std::make_unique<CallMediaMetrics> (host_.metrics ());
+  media_metrics_->attach (pipeline_);
   g_message ("call %s: %s %s running", id ().c_str (), what, file.c_str ());
   return true;
 }
@@ -547,6 +556,8 @@ CallSession::stop_graph ()
     bus_watch_ = 0;
   }
   if (pipeline_) {
+    if (media_metrics_)
+      media_metrics_->finish (pipeline_);
     count_rtp_packets ();
     gst_element_set_state (pipeline_, GST_STATE_NULL);
     gst_object_unref (pipeline_);

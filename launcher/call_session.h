@@ -25,6 +25,7 @@
 #include "caller_silence.h"
 #include "dtmf_collector.h"
 #include "call_facts.h"
+#include "call_media_metrics.h"
 #include "call_tools.h"
 #include "deployment_config.h"
 #include "launcher_metrics.h"
@@ -147,6 +148,8 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
     Histogram *histogram = nullptr;
   };
   std::shared_ptr<ResponseLatency> latency_;
+  /* Latency probes and RTP totals of the call's graphs (call.ended summary). */
+  std::unique_ptr<CallMediaMetrics> media_metrics_;
 
   gint64 started_at_us_ = 0;
   gint64 answered_at_us_ = 0;

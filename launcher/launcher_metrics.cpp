@@ -24,7 +24,26 @@ LauncherMetrics::LauncherMetrics (MetricsRegistry & registry)
     ai_response_latency_seconds (registry.add_histogram (
           "voxbridge_ai_response_latency_seconds",
           "Time from the end of caller speech to the first audio of the model.", {},
-          {0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5}))
+          {0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5})),
+    rtp_packets_lost_total (registry.add_counter ("voxbridge_rtp_packets_lost_total",
+          "RTP packets from callers that never arrived (sequence gaps at the jitter buffer).")),
+    rtp_packets_duplicate_total (registry.add_counter ("voxbridge_rtp_packets_duplicate_total",
+          "RTP packets from callers that arrived more than once.")),
+    audio_discarded_seconds_total (registry.add_counter (
+          "voxbridge_audio_discarded_seconds_total",
+          "Model audio discarded in the graph instead of being sent to the caller.")),
+    media_latency_to_ai_seconds (registry.add_histogram (
+          "voxbridge_media_latency_to_ai_seconds",
+          "Caller audio: RTP arrival at siprtpsrc to its hand-off at realtimesink.", {},
+          {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5})),
+    media_latency_to_caller_seconds (registry.add_histogram (
+          "voxbridge_media_latency_to_caller_seconds",
+          "Model audio: its playout time at realtimesrc to its RTP packet leaving siprtpsink.",
+          {}, {0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.1, 0.2, 0.5, 1})),
+    call_setup_seconds (registry.add_histogram ("voxbridge_call_setup_seconds",
+          "Call setup: INVITE received (inbound) or sent (outbound) to the 200 OK, "
+          "including the AI session's connect time.", {"direction"},
+          {0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10}))
 {
 }
 

@@ -17,6 +17,13 @@ struct LauncherMetrics {
   Counter & errors_total;            /* {cause}: sip, pipeline, ai, http */
   Histogram & call_duration_seconds; /* answered calls, answer to hang-up */
   Histogram & ai_response_latency_seconds;  /* end of caller speech to first model audio */
+  /* call_media_metrics.h says what exactly these measure. */
+  Counter & rtp_packets_lost_total;      /* never arrived from the caller */
+  Counter & rtp_packets_duplicate_total; /* arrived twice from the caller */
+  Counter & audio_discarded_seconds_total;  /* model audio siprtpsink could not send */
+  Histogram & media_latency_to_ai_seconds;      /* RTP arrival -> realtimesink hand-off */
+  Histogram & media_latency_to_caller_seconds;  /* model audio due -> on the RTP wire */
+  Histogram & call_setup_seconds;        /* {direction}: INVITE -> 200 OK */
 };
 
 }  // namespace voxbridge::launcher
