@@ -47,7 +47,22 @@ with tempfile.TemporaryDirectory() as tmp:
         assert run["caller_rtp_sent"] >= 3 * 5 * 50, (name, run["caller_rtp_sent"])
         assert run["caller_rtp_received"] > 0 and run["launcher_rtp_in"] > 0, name
         assert run["cpu_percent_per_call"] > 0 and run["threads_per_call"] >= 0, name
+        # The launcher's own latency histograms saw the same traffic.
+        assert run["launcher_latency_to_ai_mean_ms"] > 0, name
+        assert run["launcher_latency_to_caller_mean_ms"] > 0, name
     assert run["mode"] == "pcm24k"
+    # Every call.ended line of the launcher's event log carries the media summary.
+    work = os.path.join(tmp, "work")
+    for mode in ("g711", "pcm24k"):
+        ended = [json.loads(line) for line in open(os.path.join(work, f"events-{mode}-3.log"))
+                 if '"call.ended"' in line]
+        assert len(ended) == 3, (mode, len(ended))
+        for event in ended:
+            for field in ("packets_in", "packets_out", "rtp_lost", "rtp_late",
+                          "latency_to_ai_p50_ms", "latency_to_ai_p99_ms",
+                          "latency_to_caller_p50_ms", "latency_to_caller_p99_ms"):
+                assert field in event, (mode, field, event)
+            assert int(event["packets_in"]) > 0, event
     assert report["runs"][0]["latency_verified"], "G.711 chunks should match by content"
     text = open(md).read()
     for needle in ("## Machine", "## Results", "g711 x3", "pcm24k x3", "GStreamer"):

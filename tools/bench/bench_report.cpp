@@ -59,6 +59,8 @@ rows ()
        return std::to_string (r.settings.jitter_ms); }},
     {"AI -> caller, ms p50 / p99 / max", "p99 <= 2", [] (const RunResult &r) {
        return latency (r.to_caller); }},
+    {"  launcher's own view (/metrics), mean ms to AI / to caller", "", [] (const RunResult &r) {
+       return fmt ("%.1f", r.launcher_to_ai_mean_ms) + " / " + fmt ("%.1f", r.launcher_to_caller_mean_ms); }},
     {"round trip heard by the caller, ms p50 / p99 / max", "", [] (const RunResult &r) {
        return latency (r.round_trip); }},
     {"setup INVITE -> 200 OK, ms p50 / p99 / max", "<= 20 + AI connect", [] (const RunResult &r) {
@@ -240,6 +242,8 @@ format_json (const MachineInfo &machine, const std::string &command,
     add_double (b, "launcher_rtp_duplicates", r.launcher_duplicates);
     add_double (b, "launcher_rtp_dropped_other", r.launcher_dropped_other);
     add_double (b, "graph_audio_discarded_ms", r.graph_dropped_ms);
+    add_double (b, "launcher_latency_to_ai_mean_ms", r.launcher_to_ai_mean_ms);
+    add_double (b, "launcher_latency_to_caller_mean_ms", r.launcher_to_caller_mean_ms);
     add_int (b, "caller_rtp_sent", static_cast<gint64> (r.caller_sent));
     add_int (b, "caller_rtp_received", static_cast<gint64> (r.caller_received));
     add_int (b, "caller_rtp_lost", static_cast<gint64> (r.caller_lost));

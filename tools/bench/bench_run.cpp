@@ -579,6 +579,12 @@ run_benchmark (const RunSettings &settings, const Paths &paths,
   result.launcher_dropped_other = delta ("voxbridge_rtp_packets_dropped_total", "") -
       result.launcher_late;
   result.graph_dropped_ms = delta ("voxbridge_audio_discarded_seconds_total", "") * 1000.0;
+  auto mean_ms = [&] (const std::string &histogram) {
+    const double count = delta (histogram + "_count", "");
+    return count > 0 ? 1000.0 * delta (histogram + "_sum", "") / count : 0.0;
+  };
+  result.launcher_to_ai_mean_ms = mean_ms ("voxbridge_media_latency_to_ai_seconds");
+  result.launcher_to_caller_mean_ms = mean_ms ("voxbridge_media_latency_to_caller_seconds");
 
   /* Correlate with the server's timing log. */
   std::map<std::string, SimSessionLog> sessions;

@@ -49,6 +49,8 @@ struct RunResult {
   double launcher_lost = 0, launcher_late = 0, launcher_duplicates = 0;
   double launcher_dropped_other = 0;
   double graph_dropped_ms = 0;       /* model audio discarded inside the graph */
+  /* the launcher's own latency histograms (/metrics), mean over the run, ms */
+  double launcher_to_ai_mean_ms = 0, launcher_to_caller_mean_ms = 0;
   uint64_t caller_sent = 0, caller_received = 0, caller_lost = 0, caller_late = 0,
       caller_duplicates = 0;
   std::string notes;
