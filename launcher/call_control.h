@@ -12,6 +12,17 @@
 
 namespace voxbridge::launcher {
 
+/* A file a call leaves behind (route recording / transcript). */
+struct CallRecordInfo {
+  std::string kind;             /* "recording" | "transcript" */
+  std::string path;             /* its final name (NAME.part until finished) */
+  std::string format;           /* "wav" | "ogg" | "jsonl" */
+  std::string state;            /* "held" | "recording" | "draining" | "done" | "failed" */
+  guint64 bytes = 0;
+  double duration_s = 0;        /* recording: audio length; transcript: 0 */
+  guint lines = 0;              /* transcript: lines written */
+};
+
 struct CallInfo {
   std::string id;
   std::string direction;        /* "inbound" | "outbound" */
@@ -26,6 +37,7 @@ struct CallInfo {
   std::string pipeline_state;   /* "PLAYING", ... empty when no pipeline */
   std::vector<std::pair<std::string, std::string>> headers;
   std::map<std::string, std::string> variables;   /* the rendered pipeline's variables */
+  std::vector<CallRecordInfo> records;             /* recording, transcript */
 };
 
 struct DialRequest {

@@ -109,6 +109,12 @@ call_event_type_name (CallEventType type)
       return "dtmf";
     case CallEventType::Error:
       return "error";
+    case CallEventType::RecordingReady:
+      return "recording.ready";
+    case CallEventType::TranscriptReady:
+      return "transcript.ready";
+    case CallEventType::CallSummary:
+      return "call.summary";
     case CallEventType::ToolCall:
       return "tool.call";
     case CallEventType::ToolResult:

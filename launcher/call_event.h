@@ -22,6 +22,10 @@ enum class CallEventType {
   SpeechStarted,      /* fields: mono_us (CLOCK_MONOTONIC when the AI's speech_started arrived) */
   BargeIn,            /* fields: item_id, audio_end_ms, counted_at (wire | realtimesrc), dropped_ms */
   Error,              /* fields: cause, message */
+  /* after hang-up (call_recording.h): */
+  RecordingReady,     /* fields: path, format, bytes, duration_s */
+  TranscriptReady,    /* fields: path, lines, bytes */
+  CallSummary,        /* fields: text */
   ToolCall,           /* fields: tool, tool_call_id, arguments (the model called a tool) */
   ToolResult,         /* fields: tool, tool_call_id, result (ok | error), output */
 };

@@ -72,6 +72,26 @@ call_info_to_json (const CallInfo & call, bool details)
     for (const auto & [name, value] : call.variables)
       add_string (builder, name.c_str (), value);
     json_builder_end_object (builder);
+    json_builder_set_member_name (builder, "records");
+    json_builder_begin_array (builder);
+    for (const CallRecordInfo & record : call.records) {
+      json_builder_begin_object (builder);
+      add_string (builder, "kind", record.kind);
+      add_string (builder, "path", record.path);
+      add_string (builder, "format", record.format);
+      add_string (builder, "state", record.state);
+      json_builder_set_member_name (builder, "bytes");
+      json_builder_add_int_value (builder, static_cast<gint64> (record.bytes));
+      if (record.kind == "recording") {
+        json_builder_set_member_name (builder, "duration_s");
+        json_builder_add_double_value (builder, record.duration_s);
+      } else {
+        json_builder_set_member_name (builder, "lines");
+        json_builder_add_int_value (builder, record.lines);
+      }
+      json_builder_end_object (builder);
+    }
+    json_builder_end_array (builder);
   }
   json_builder_end_object (builder);
   JsonNode *root = json_builder_get_root (builder);

@@ -214,6 +214,8 @@ CallSession::connected ()
       {facts_.direction});
   std::string codec = call_->variable ("rtp.codec");
   publish (CallEventType::CallAnswered, {{"codec", codec.empty () ? facts_.codec : codec}});
+  if (records_ && pipeline_)
+    records_->on_answered (pipeline_);
   start_conversation_helpers ();
   greet ();
 }
@@ -440,6 +442,12 @@ CallSession::run_graph (const std::string & file, const char *what)
   }
   pipeline_file_ = file;
   attach_tools (pipeline);   /* before PLAYING: tools go into session.update */
+  if (route_ && route_->record.any () && file == route_->pipeline_file) {
+    CallSessionHost *host = &host_;
+    records_ = std::make_shared<CallRecording> (id (), route_->name, route_->record,
+        [host] (CallEvent event) { host->publish (std::move (event)); });
+    records_->attach (pipeline);   /* before PLAYING: the taps negotiate with the rest */
+  }
   GstBus *bus = gst_element_get_bus (pipeline);
   bus_watch_ = gst_bus_add_watch (bus, on_bus_message, this);
 
@@ -559,8 +567,18 @@ CallSession::stop_graph ()
     if (media_metrics_)
       media_metrics_->finish (pipeline_);
     count_rtp_packets ();
-    gst_element_set_state (pipeline_, GST_STATE_NULL);
-    gst_object_unref (pipeline_);
+    if (records_) {
+      /* The recording drains and the summary is asked for before the graph
+       * goes to NULL; GET /calls/{id} keeps listing the files meanwhile. */
+      CallInfo ended = info (true);
+      ended.state = "ended";
+      CallRecording::set_recent_call_info (id (), std::move (ended));
+      auto records = std::move (records_);
+      records->finish (pipeline_);
+    } else {
+      gst_element_set_state (pipeline_, GST_STATE_NULL);
+      gst_object_unref (pipeline_);
+    }
     pipeline_ = nullptr;
   }
 }
@@ -624,6 +642,8 @@ CallSession::on_bus_message (GstBus * bus, GstMessage * message, gpointer data)
 void
 CallSession::handle_bus_message (GstMessage * message)
 {
+  if (records_)
+    records_->on_message (message);
   switch (GST_MESSAGE_TYPE (message)) {
     case GST_MESSAGE_ERROR:
       handle_error (message);
@@ -826,6 +846,8 @@ CallSession::info (bool details) const
   }
   info.headers = facts_.headers;
   info.variables = vars_;
+  if (records_)
+    info.records = records_->records ();
   return info;
 }
 

@@ -25,6 +25,7 @@
 #include "caller_silence.h"
 #include "dtmf_collector.h"
 #include "call_facts.h"
+#include "call_recording.h"
 #include "call_media_metrics.h"
 #include "call_tools.h"
 #include "deployment_config.h"
@@ -137,6 +138,7 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
   std::unique_ptr<CallTools> tools_;   /* the route's tools; none without */
   std::unique_ptr<DtmfCollector> dtmf_;     /* keys to the model (route dtmf-to-ai) */
   std::unique_ptr<CallerSilence> silence_;  /* route silence-timeout */
+  std::shared_ptr<CallRecording> records_;  /* route recording/transcript/summary */
   guint bus_watch_ = 0;
   guint ai_timer_ = 0;
   guint fallback_timer_ = 0;

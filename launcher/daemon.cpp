@@ -118,7 +118,8 @@ Daemon::shutdown (std::function<void ()> done)
       session->hang_up ("shutdown");
     left.clear ();
     update_gauges ();
-    done ();
+    /* Recordings drain and summaries come in (each with a time limit). */
+    CallRecording::when_all_finished (done);
   });
 }
 
@@ -217,7 +218,7 @@ Daemon::find_call (const std::string & id) const
 {
   auto it = sessions_.find (id);
   if (it == sessions_.end ())
-    return std::nullopt;
+    return CallRecording::recent_call (id);   /* ended: its files */
   return it->second->info (true);
 }
 

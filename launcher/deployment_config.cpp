@@ -692,6 +692,58 @@ check_route_tools (ConfigReader & reader, const DeploymentConfig & config)
   }
 }
 
+std::optional<bool>
+read_flag (ConfigReader & reader, const std::string & g, const char *key)
+{
+  auto text = reader.string (g, key);
+  if (!text)
+    return std::nullopt;
+  if (*text == "true" || *text == "yes" || *text == "on")
+    return true;
+  if (*text == "false" || *text == "no" || *text == "off")
+    return false;
+  reader.error (g, key, "'" + *text + "' is not true or false");
+  return std::nullopt;
+}
+
+/* recording, recording-dir, transcript, summary, summary-webhook,
+ * summary-timeout. */
+void
+parse_route_record (ConfigReader & reader, const std::string & g, CallRecordSettings & record)
+{
+  if (auto format = reader.string (g, "recording")) {
+    if (*format == "off")
+      record.recording = RecordingFormat::Off;
+    else if (*format == "wav")
+      record.recording = RecordingFormat::Wav;
+    else if (*format == "ogg")
+      record.recording = RecordingFormat::Ogg;
+    else
+      reader.error (g, "recording", "'" + *format + "' is not off, wav or ogg");
+  }
+  record.transcript = read_flag (reader, g, "transcript").value_or (false);
+  record.summary = read_flag (reader, g, "summary").value_or (false);
+  if (auto dir = reader.string (g, "recording-dir"))
+    record.dir = reader.path (*dir);
+  const bool files = record.recording != RecordingFormat::Off || record.transcript;
+  if (files && record.dir.empty ())
+    reader.error (g, "recording-dir", "missing; the directory for this route's "
+        "recordings and transcripts");
+  else if (files && !g_file_test (record.dir.c_str (), G_FILE_TEST_IS_DIR))
+    reader.warning (g, "recording-dir", "no such directory (yet): " + record.dir
+        + "; it is created at the first call");
+  if (auto url = reader.string (g, "summary-webhook")) {
+    if (!g_str_has_prefix (url->c_str (), "http://") && !g_str_has_prefix (url->c_str (), "https://"))
+      reader.error (g, "summary-webhook", "'" + *url + "' is not an http:// or https:// URL");
+    else
+      record.summary_webhook = *url;
+    if (!record.summary)
+      reader.warning (g, "summary-webhook", "unused: summary is not true");
+  }
+  if (auto timeout = reader.integer (g, "summary-timeout", 1, 300, 15))
+    record.summary_timeout_s = static_cast<guint> (*timeout);
+}
+
 std::optional<Route>
 parse_route (ConfigReader & reader, const std::string & g, int position)
 {
@@ -704,7 +756,8 @@ parse_route (ConfigReader & reader, const std::string & g, int position)
   }
   check_unknown_keys (reader, g,
       {"priority", "match-user", "match-user-regex", "pipeline", "fallback-pipeline",
-       "instructions", "voice", "greeting", "barge-in", "prompt", "tools", "transfer-target",
+       "instructions", "voice", "greeting", "barge-in", "prompt", "recording", "recording-dir",
+       "transcript", "summary", "summary-webhook", "summary-timeout", "tools", "transfer-target",
        "dtmf-to-ai", "dtmf-inter-digit-ms", "silence-timeout"},
       {MATCH_HEADER_PREFIX, MATCH_HEADER_REGEX_PREFIX, VAR_PREFIX});
 
@@ -762,6 +815,7 @@ parse_route (ConfigReader & reader, const std::string & g, int position)
     route.dtmf_inter_digit_ms = static_cast<guint> (*ms);
   if (auto s = reader.integer (g, "silence-timeout", 0, 3600, 0))
     route.silence_timeout_s = static_cast<guint> (*s);
+  parse_route_record (reader, g, route.record);
   parse_route_tools (reader, g, route);
   return route;
 }
@@ -987,6 +1041,20 @@ sip_transport_name (SipTransport transport)
       return "tls";
   }
   return "udp";
+}
+
+const char *
+recording_format_name (RecordingFormat format)
+{
+  switch (format) {
+    case RecordingFormat::Off:
+      return "off";
+    case RecordingFormat::Wav:
+      return "wav";
+    case RecordingFormat::Ogg:
+      return "ogg";
+  }
+  return "off";
 }
 
 const char *

@@ -119,6 +119,21 @@ struct ToolSettings {
   std::string token_env;         /* environment variable with the bearer token */
 };
 
+enum class RecordingFormat { Off, Wav, Ogg };
+
+/* What a route keeps of its calls (launcher/CONFIG.md: recording, transcript,
+ * summary). */
+struct CallRecordSettings {
+  RecordingFormat recording = RecordingFormat::Off;
+  bool transcript = false;
+  std::string dir;             /* recording-dir: recordings and transcripts */
+  bool summary = false;
+  std::string summary_webhook; /* empty: the summary goes to the event stream only */
+  guint summary_timeout_s = 15;
+
+  bool any () const { return recording != RecordingFormat::Off || transcript || summary; }
+};
+
 struct Route {
   std::string name;
   int priority = 0;            /* higher is tried first; ties keep file order */
@@ -135,6 +150,7 @@ struct Route {
   guint silence_timeout_s = 0;   /* caller silence before the model checks in; 0 off */
   std::string prompt;          /* audio file for fallback pipelines */
   std::map<std::string, std::string> vars;  /* var.NAME = value */
+  CallRecordSettings record;
   std::vector<std::string> tools;  /* built-ins and [tool NAME]s the model may call */
   std::string transfer_target;     /* sip: URI for the transfer_call tool */
 };
@@ -167,5 +183,7 @@ ConfigLoadResult load_deployment_config (const std::string & path);
 
 const char *sip_transport_name (SipTransport transport);
 const char *ai_auth_name (AiAuth auth);
+/* "off", "wav", "ogg". */
+const char *recording_format_name (RecordingFormat format);
 
 }  // namespace voxbridge::launcher

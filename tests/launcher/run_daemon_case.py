@@ -29,6 +29,7 @@ import wave
 
 BUILD_DIR, SOURCE_DIR, CASE = sys.argv[1:4]
 VOXBRIDGE = os.path.join(BUILD_DIR, "launcher", "voxbridge")
+VOXBRIDGE_CALL = os.path.join(BUILD_DIR, "tools", "call", "voxbridge-call")
 SIM = os.path.join(BUILD_DIR, "tools", "realtime-sim", "voxbridge-realtime-sim")
 OWN_SCENARIOS = os.path.join(SOURCE_DIR, "tests", "launcher", "scenarios")
 SIPD_SCENARIOS = os.path.join(SOURCE_DIR, "tests", "sipd", "scenarios")
@@ -218,6 +219,24 @@ parameters = {{"type":"object","properties":{{"order":{{"type":"string"}}}},"req
 url = http://127.0.0.1:{self.webhook_port}/lookup
 timeout-ms = 2000
 
+[route recorder]
+priority = 5
+match-user = record*
+pipeline = {PIPELINES}/connect-evt-g711.pipeline
+instructions = You are a test assistant.
+voice = alloy
+recording = wav
+transcript = true
+summary = true
+recording-dir = {workdir}/recordings
+summary-webhook = http://127.0.0.1:{self.webhook_port}/summary
+[route recorder-ogg]
+priority = 6
+match-user = recordogg*
+pipeline = {PIPELINES}/connect-evt-pcm24k.pipeline
+instructions = You are a test assistant.
+recording = ogg
+recording-dir = {workdir}/recordings
 [route broken]
 priority = 5
 match-user = broken
@@ -970,7 +989,202 @@ def case_tool_webhook(d, ctx):
            "webhook request %s" % first)
 
 
+# ---- recording, transcript, summary (launcher/call_recording.h) ----
+
+class SummaryServer:
+    """The route's summary webhook: records what it is sent, answers 200."""
+
+    def __init__(self, port):
+        import http.server
+        self.requests = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.requests.append((self.path, body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def wav_envelopes(path, frame_s=0.02):
+    """Per channel, the RMS of each 20 ms frame of a 16-bit stereo WAV."""
+    import array
+    import wave
+    with wave.open(path) as w:
+        expect(w.getnchannels() == 2 and w.getsampwidth() == 2,
+               "%s is not 16-bit stereo" % path)
+        rate = w.getframerate()
+        samples = array.array("h", w.readframes(w.getnframes()))
+    if sys.byteorder == "big":
+        samples.byteswap()
+    n = int(rate * frame_s)
+    frames = len(samples) // 2 // n
+    env = [[], []]
+    for f in range(frames):
+        for c in (0, 1):
+            chunk = samples[f * n * 2 + c:(f + 1) * n * 2:2]
+            env[c].append((sum(x * x for x in chunk) / len(chunk)) ** 0.5)
+    return env, len(samples) / 2 / rate
+
+
+def best_lag(a, b, max_lag=50):
+    """The shift (frames) of b against a that lines their envelopes up best."""
+    def corr(lag):
+        pairs = [(a[i], b[i + lag]) for i in range(len(a)) if 0 <= i + lag < len(b)]
+        return sum(x * y for x, y in pairs)
+    return max(range(-max_lag, max_lag + 1), key=corr)
+
+
+def voxbridge_call(d, ctx, user, extra=()):
+    """voxbridge-call speaks a sentence (16-bit WAV) and records the call."""
+    question = os.path.join(ctx["dir"], "question.wav")
+    if not os.path.exists(question):
+        subprocess.run(["espeak-ng", "-w", question,
+                        "Hello, I would like to check my order please."], check=True)
+    ours = os.path.join(ctx["dir"], "voxbridge-call-%s.wav" % user)
+    call = Process("voxbridge-call", [VOXBRIDGE_CALL, "sip:%s@127.0.0.1:%d" % (user, d.sip_port),
+                                      "--play", question,
+                                      "--record", ours, "--json", "--max-seconds", "40",
+                                      *extra],
+                   # its own registry: it must not rewrite the daemon's
+                   env=dict(os.environ, GST_REGISTRY_1_0=os.path.join(ctx["dir"], "call.reg")))
+    def stop():
+        if call.proc.poll() is None:
+            call.stop(signal.SIGKILL)
+        print("---- voxbridge-call stderr ----\n" + "\n".join(call.lines("err")[-40:]))
+    ctx["cleanup"].append(stop)
+    return call, ours
+
+
+def case_recording(d, ctx):
+    """A real call from voxbridge-call on a route with recording = wav,
+    transcript and summary: while the call runs GET /calls/ID lists the
+    files; after it, recording.ready / transcript.ready / call.summary come
+    on the event stream, the summary reaches the webhook, GET /calls/ID still
+    lists the files, and the recording's channels hold the caller (left) and
+    the AI (right) where voxbridge-call's own recording has them."""
+    server = SummaryServer(d.webhook_port)
+    ctx["cleanup"].append(server.close)
+    call, callers_recording = voxbridge_call(d, ctx, "record1")
+    call_id = d.wait_event("call.answered")[0]["call_id"]
+    d.wait_event("transcript.ai", call_id=call_id)
+    status, data = d.http("GET", "/calls/" + call_id)
+    live = {r["kind"]: r for r in json.loads(data)["records"]}
+    print("during the call: %s" % live)
+    expect(live.get("recording", {}).get("state") == "recording" and
+           live["recording"]["path"].endswith(".wav"), "GET /calls/ID records %s" % live)
+    expect(live.get("transcript", {}).get("state") == "recording", "transcript %s" % live)
+
+    expect(call.wait(60) == 0, "voxbridge-call exited %s:\n%s" % (
+        call.proc.returncode, "\n".join(call.lines("err"))))
+    recording = d.wait_event("recording.ready", call_id=call_id)[0]
+    transcript = d.wait_event("transcript.ready", call_id=call_id)[0]
+    summary = d.wait_event("call.summary", call_id=call_id)[0]
+    print("recording.ready %s\ntranscript.ready %s\ncall.summary %s" %
+          (recording, transcript, summary))
+    # ... on the SSE stream too, not only in the event log.
+    expect(summary["text"].startswith("Call summary:"), "summary %s" % summary)
+    wait_until(lambda: server.requests, "the summary webhook to be called")
+    path, body = server.requests[0]
+    expect(path == "/summary" and body["call_id"] == call_id and
+           body["summary"] == summary["text"], "webhook got %s %s" % (path, body))
+
+    status, data = d.http("GET", "/calls/" + call_id)
+    ended = json.loads(data)
+    files = {r["kind"]: r for r in ended["records"]}
+    print("after the call: %d %s" % (status, files))
+    expect(status == 200 and ended["state"] == "ended", "GET /calls/ID after: %d %s" %
+           (status, data))
+    expect(files["recording"]["state"] == "done" and
+           files["recording"]["bytes"] == os.path.getsize(recording["path"]) and
+           files["recording"]["path"] == recording["path"], "recording %s" % files)
+    expect(files["transcript"]["state"] == "done", "transcript %s" % files)
+    rec_dir = os.path.dirname(recording["path"])
+    expect(not [f for f in os.listdir(rec_dir) if f.endswith(".part")],
+           "temporaries left: %s" % os.listdir(rec_dir))
+
+    with open(transcript["path"]) as f:
+        lines = [json.loads(l) for l in f]
+    print("transcript: %s" % lines)
+    speakers = {l["speaker"] for l in lines}
+    expect(speakers == {"caller", "ai"}, "transcript speakers %s" % speakers)
+    expect(all(l["text"] and l["item_id"] and l["end_s"] >= l["start_s"] >= 0 and l["time"]
+               for l in lines), "transcript lines %s" % lines)
+
+    # Where the audio is: against voxbridge-call's own stereo recording
+    # (left = what it sent, right = what it heard, both from its answer).
+    ours, ours_s = wav_envelopes(recording["path"])
+    theirs, theirs_s = wav_envelopes(callers_recording)
+    print("recording %.2f s (recording.ready says %s s), voxbridge-call's %.2f s" %
+          (ours_s, recording["duration_s"], theirs_s))
+    expect(abs(float(recording["duration_s"]) - ours_s) < 0.05, "duration_s vs the file")
+    for channel, who in ((0, "caller"), (1, "AI")):
+        loud = max(ours[channel])
+        expect(loud > 500, "no %s audio in the recording (peak RMS %d)" % (who, loud))
+        lag = best_lag(theirs[channel], ours[channel])
+        print("%s channel: recording vs voxbridge-call offset %+d ms" % (who, lag * 20))
+        # Both are placed from the answer; allow the jitter buffer and a packet or two.
+        expect(abs(lag) <= 6, "%s audio %d ms away from where the caller had it" %
+               (who, lag * 20))
+    # Nothing of the AI leaks into the caller's channel and the reverse: the
+    # caller's own speech is where the caller's channel is loud.
+    speech = [i for i, v in enumerate(theirs[0]) if v > 1000]
+    expect(speech, "voxbridge-call sent no speech?")
+    first = speech[0]
+    expect(max(ours[1][max(0, first - 5):first + 20]) < max(ours[1]) / 4,
+           "the AI channel is loud while the caller starts speaking")
+
+
+def case_recording_ogg(d, ctx):
+    """recording = ogg on the 24 kHz PCM pipeline: an Ogg Opus file appears."""
+    call, _ = voxbridge_call(d, ctx, "recordogg1")
+    call_id = d.wait_event("call.answered")[0]["call_id"]
+    expect(call.wait(60) == 0, "voxbridge-call failed")
+    recording = d.wait_event("recording.ready", call_id=call_id)[0]
+    print("recording.ready %s" % recording)
+    expect(recording["format"] == "ogg" and recording["path"].endswith(".ogg") and
+           float(recording["duration_s"]) > 1, "recording %s" % recording)
+    with open(recording["path"], "rb") as f:
+        expect(f.read(4) == b"OggS", "not an Ogg file")
+
+
+def case_recording_kill(d, ctx):
+    """SIGKILL of the daemon mid-call leaves no file under a final name,
+    only NAME.part temporaries."""
+    call, _ = voxbridge_call(d, ctx, "record2", ("--hangup-after-ms", "20000"))
+    call_id = d.wait_event("call.answered")[0]["call_id"]
+
+    def recorded():
+        status, data = d.http("GET", "/calls/" + call_id)
+        files = {r["kind"]: r for r in json.loads(data)["records"]}
+        return files.get("recording", {}).get("bytes", 0) > 8000 and files
+    files = wait_until(recorded, "the recording to grow")
+    d.stop(signal.SIGKILL)
+    ctx["killed"] = ctx["stopped"] = True
+    rec_dir = os.path.dirname(files["recording"]["path"])
+    left = sorted(os.listdir(rec_dir))
+    print("after SIGKILL: %s" % left)
+    expect(left and all(f.endswith(".part") for f in left), "final names after a crash: %s" % left)
+    expect(not os.path.exists(files["recording"]["path"]) and
+           not os.path.exists(files["transcript"]["path"]), "a final file exists")
+
+
 CASES = {
+    "recording": ("sim", "speak", case_recording),
+    "recording-ogg": ("sim", "speak", case_recording_ogg),
+    "recording-kill": ("sim", "speak", case_recording_kill),
     # name: (AI endpoint, sim behaviour, function)
     "caller-bye": ("sim", "speak", case_caller_bye),
     "http-token": ("sim", "speak", case_http_token),
@@ -1036,12 +1250,13 @@ def main():
         if daemon:
             try:
                 code = daemon.stop()
-                if code != 0:
+                if code != 0 and not ctx.get("killed"):
                     failures.append("daemon exited %d" % code)
             except Failure as e:
                 failures.append(str(e))
-            if not any(re.search(r"stopped: 0 call\(s\), 0 RTP port\(s\) still held", l)
-                       for l in daemon.lines("err")):
+            if not ctx.get("killed") and not any(
+                    re.search(r"stopped: 0 call\(s\), 0 RTP port\(s\) still held", l)
+                    for l in daemon.lines("err")):
                 failures.append("daemon did not report releasing everything")
             print("---- voxbridge stdout (call event log) ----")
             print("\n".join(daemon.lines("out")))
