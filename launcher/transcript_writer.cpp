@@ -10,12 +10,12 @@ namespace voxbridge::launcher {
 
 namespace {
 
-/* Milliseconds are plenty for speech timing, and keep the lines short. */
-double
-round_ms (double seconds)
+/* Whole milliseconds: exact in JSON (doubles print with 17 digits) and
+ * plenty for speech timing. */
+gint64
+to_ms (double seconds)
 {
-  return static_cast<double> (static_cast<gint64> (seconds * 1000.0 + (seconds < 0 ? -0.5 : 0.5)))
-      / 1000.0;
+  return static_cast<gint64> (seconds * 1000.0 + (seconds < 0 ? -0.5 : 0.5));
 }
 
 }  // namespace
@@ -31,10 +31,10 @@ transcript_line_json (const TranscriptLine & line)
   json_builder_add_string_value (b, line.text.c_str ());
   json_builder_set_member_name (b, "item_id");
   json_builder_add_string_value (b, line.item_id.c_str ());
-  json_builder_set_member_name (b, "start_s");
-  json_builder_add_double_value (b, round_ms (line.start_s));
-  json_builder_set_member_name (b, "end_s");
-  json_builder_add_double_value (b, round_ms (line.end_s));
+  json_builder_set_member_name (b, "start_ms");
+  json_builder_add_int_value (b, to_ms (line.start_s));
+  json_builder_set_member_name (b, "end_ms");
+  json_builder_add_int_value (b, to_ms (line.end_s));
   json_builder_set_member_name (b, "time");
   json_builder_add_string_value (b, format_event_time (line.start_wall_us).c_str ());
   json_builder_end_object (b);

@@ -4,10 +4,12 @@
  * (see AtomicFile). A line:
  *
  *   {"speaker":"caller","text":"I need help","item_id":"item_1",
- *    "start_s":1.250,"end_s":2.900,"time":"2025-03-01T12:00:01.250Z"}
+ *    "start_ms":1250,"end_ms":2900,"time":"2025-03-01T12:00:01.250Z"}
  *
- * start_s/end_s are seconds since the answer (the recording's time 0);
- * time is the wall clock of the start. */
+ * start_ms/end_ms are milliseconds since the answer (the recording's time
+ * 0): for the caller from speech_started to speech_stopped, for the AI from
+ * its first transcript delta to the last; time is the wall clock of the
+ * start. */
 
 #include <glib.h>
 

@@ -1120,7 +1120,7 @@ def case_recording(d, ctx):
     print("transcript: %s" % lines)
     speakers = {l["speaker"] for l in lines}
     expect(speakers == {"caller", "ai"}, "transcript speakers %s" % speakers)
-    expect(all(l["text"] and l["item_id"] and l["end_s"] >= l["start_s"] >= 0 and l["time"]
+    expect(all(l["text"] and l["item_id"] and l["end_ms"] >= l["start_ms"] >= 0 and l["time"]
                for l in lines), "transcript lines %s" % lines)
 
     # Where the audio is: against voxbridge-call's own stereo recording

@@ -358,3 +358,68 @@ TEST (DeploymentConfig, MissingFileIsAnError)
   ASSERT_EQ (result.error_count (), 1u);
   EXPECT_EQ (result.diagnostics[0].file, "/nonexistent/voxbridge.conf");
 }
+
+TEST (DeploymentConfig, RouteRecordingTranscriptAndSummary)
+{
+  auto result = parse_deployment_config (std::string (VALID_HEAD) +
+      "[route rec]\n"
+      "pipeline = ../pipelines/echo-test.pipeline\n"
+      "recording = ogg\n"
+      "recording-dir = /var/spool/voxbridge\n"
+      "transcript = true\n"
+      "summary = yes\n"
+      "summary-webhook = https://crm.example.com/calls\n"
+      "summary-timeout = 20\n"
+      "[route plain]\n"
+      "pipeline = ../pipelines/echo-test.pipeline\n", config_name ());
+  ASSERT_TRUE (result.ok ()) << errors_of (result);
+  const Route & rec = result.config->routes[0];
+  EXPECT_EQ (rec.record.recording, RecordingFormat::Ogg);
+  EXPECT_EQ (rec.record.dir, "/var/spool/voxbridge");
+  EXPECT_TRUE (rec.record.transcript);
+  EXPECT_TRUE (rec.record.summary);
+  EXPECT_EQ (rec.record.summary_webhook, "https://crm.example.com/calls");
+  EXPECT_EQ (rec.record.summary_timeout_s, 20u);
+  EXPECT_TRUE (rec.record.any ());
+  const Route & plain = result.config->routes[1];
+  EXPECT_EQ (plain.record.recording, RecordingFormat::Off);
+  EXPECT_FALSE (plain.record.transcript);
+  EXPECT_FALSE (plain.record.summary);
+  EXPECT_FALSE (plain.record.any ());
+  EXPECT_STREQ (recording_format_name (RecordingFormat::Wav), "wav");
+}
+
+TEST (DeploymentConfig, RouteRecordingKeysAreChecked)
+{
+  struct Case {
+    const char *keys;
+    const char *error;     /* expected in the diagnostics */
+  };
+  const Case cases[] = {
+    {"recording = mp3\nrecording-dir = /tmp\n", "'mp3' is not off, wav or ogg"},
+    {"recording = wav\n", "recording-dir: missing"},
+    {"transcript = true\n", "recording-dir: missing"},
+    {"transcript = maybe\nrecording-dir = /tmp\n", "'maybe' is not true or false"},
+    {"summary = true\nsummary-webhook = ftp://x\n", "is not an http:// or https:// URL"},
+    {"summary = true\nsummary-timeout = 0\n", "summary-timeout"},
+    {"recordings = wav\n", "recordings"},
+  };
+  for (const auto & c : cases) {
+    auto result = parse_deployment_config (std::string (VALID_HEAD) +
+        "[route r]\npipeline = ../pipelines/echo-test.pipeline\n" + c.keys, config_name ());
+    EXPECT_FALSE (result.ok ()) << c.keys;
+    EXPECT_NE (find_diagnostic (result, ConfigDiagnostic::Severity::Error, c.error), nullptr)
+        << c.keys << " gave:\n" << errors_of (result);
+  }
+  /* A webhook without summary = true is only a warning; a missing
+   * directory is created at the first call. */
+  auto result = parse_deployment_config (std::string (VALID_HEAD) +
+      "[route r]\npipeline = ../pipelines/echo-test.pipeline\n"
+      "summary-webhook = http://127.0.0.1:9/x\nrecording = wav\n"
+      "recording-dir = /nonexistent/voxbridge-recordings\n", config_name ());
+  EXPECT_TRUE (result.ok ()) << errors_of (result);
+  EXPECT_NE (find_diagnostic (result, ConfigDiagnostic::Severity::Warning,
+      "unused: summary is not true"), nullptr);
+  EXPECT_NE (find_diagnostic (result, ConfigDiagnostic::Severity::Warning,
+      "created at the first call"), nullptr);
+}
