@@ -43,6 +43,9 @@ const std::vector<Row> &
 rows ()
 {
   static const std::vector<Row> table = {
+    {"sustained (no lost frames, in time)", "yes", [] (const RunResult &r) {
+       std::string why;
+       return run_sustained (r, &why) ? std::string ("yes") : "no: " + why; }},
     {"calls answered / failed", "all / 0", [] (const RunResult &r) {
        return std::to_string (r.calls_answered) + " / " + std::to_string (r.calls_failed); }},
     {"launcher CPU, % of one core per call", "<= 0.2 (G.711), <= 0.4 (PCM24k)",
@@ -194,7 +197,7 @@ format_table (const std::vector<RunResult> &runs)
 
 std::string
 format_json (const MachineInfo &machine, const std::string &command,
-    const std::vector<RunResult> &runs)
+    const std::vector<RunResult> &runs, const std::vector<MaxCalls> &max_calls)
 {
   JsonBuilder *b = json_builder_new ();
   json_builder_begin_object (b);
@@ -206,6 +209,16 @@ format_json (const MachineInfo &machine, const std::string &command,
   add_string (b, "kernel", machine.kernel);
   add_string (b, "gstreamer", machine.gstreamer);
   json_builder_end_object (b);
+  json_builder_set_member_name (b, "max_sustained_calls");
+  json_builder_begin_object (b);
+  for (const MaxCalls &m : max_calls) {
+    json_builder_set_member_name (b, m.mode.c_str ());
+    json_builder_begin_object (b);
+    add_int (b, "sustained", m.sustained);
+    add_int (b, "failed", m.failed);
+    json_builder_end_object (b);
+  }
+  json_builder_end_object (b);
   json_builder_set_member_name (b, "runs");
   json_builder_begin_array (b);
   for (const RunResult &r : runs) {
@@ -215,6 +228,8 @@ format_json (const MachineInfo &machine, const std::string &command,
     add_double (b, "rate", r.settings.rate);
     add_int (b, "duration_s", r.settings.duration_s);
     add_int (b, "jitter_buffer_ms", r.settings.jitter_ms);
+    json_builder_set_member_name (b, "barge_in");
+    json_builder_add_boolean_value (b, r.settings.barge_in);
     add_string (b, "error", r.error);
     add_int (b, "calls_answered", r.calls_answered);
     add_int (b, "calls_failed", r.calls_failed);
@@ -233,6 +248,10 @@ format_json (const MachineInfo &machine, const std::string &command,
     add_summary (b, "round_trip_ms", r.round_trip);
     add_summary (b, "setup_answer_ms", r.setup_answer);
     add_summary (b, "setup_first_ai_audio_ms", r.setup_first_audio);
+    std::string why;
+    json_builder_set_member_name (b, "sustained");
+    json_builder_add_boolean_value (b, run_sustained (r, &why));
+    add_string (b, "not_sustained_because", why);
     json_builder_set_member_name (b, "latency_verified");
     json_builder_add_boolean_value (b, r.latency_verified);
     add_double (b, "launcher_rtp_in", r.launcher_rtp_in);
@@ -271,7 +290,8 @@ format_json (const MachineInfo &machine, const std::string &command,
 
 std::string
 format_benchmarks_md (const MachineInfo &machine, const std::string &command,
-    const std::vector<RunResult> &runs, const std::string &date)
+    const std::vector<RunResult> &runs, const std::vector<MaxCalls> &max_calls,
+    const std::string &date)
 {
   std::ostringstream md;
   md << "# voxbridge benchmarks\n\n"
@@ -319,6 +339,11 @@ format_benchmarks_md (const MachineInfo &machine, const std::string &command,
       md << " " << (r.error.empty () ? row.value (r) : "error") << " |";
     md << " " << row.target << " |\n";
   }
+  for (const MaxCalls &m : max_calls)
+    md << "\nLargest number of concurrent calls sustained (" << m.mode << "): **" << m.sustained
+       << "**" << (m.failed ? " (" + std::to_string (m.failed) + " was not)" : std::string ())
+       << " — sustained = every call answered, no RTP lost or late, no model audio discarded, "
+       << "caller audio at the model within 100 ms at p99.\n";
   md << "\nBarge-in cut-off is not measured by this benchmark (the echo server never "
      << "interrupts); it comes from the barge-in end-to-end test.\n";
   for (const RunResult &r : runs) {

@@ -18,10 +18,19 @@ struct MachineInfo {
 
 MachineInfo describe_machine ();
 
+/* --find-max: the largest number of calls that was sustained, and the
+ * smallest that was not (0: none failed). */
+struct MaxCalls {
+  std::string mode;
+  int sustained = 0;
+  int failed = 0;
+};
+
 std::string format_table (const std::vector<RunResult> &runs);
 std::string format_json (const MachineInfo &machine, const std::string &command,
-    const std::vector<RunResult> &runs);
+    const std::vector<RunResult> &runs, const std::vector<MaxCalls> &max_calls = {});
 std::string format_benchmarks_md (const MachineInfo &machine, const std::string &command,
-    const std::vector<RunResult> &runs, const std::string &date);
+    const std::vector<RunResult> &runs, const std::vector<MaxCalls> &max_calls,
+    const std::string &date);
 
 }  // namespace voxbridge::bench

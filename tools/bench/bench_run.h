@@ -17,6 +17,7 @@ struct RunSettings {
   double rate = 20;            /* calls per second */
   int duration_s = 20;         /* steady state, once every call is up */
   int jitter_ms = 60;          /* siprtpsrc latency (the element's default) */
+  bool barge_in = true;        /* route barge-in (the launcher's default) */
 };
 
 struct Paths {
@@ -55,6 +56,12 @@ struct RunResult {
       caller_duplicates = 0;
   std::string notes;
 };
+
+/* Whether the launcher kept up: every call answered, no RTP lost or late
+ * either way, no model audio discarded, caller audio at the model within
+ * 100 ms at p99 (beyond that the graph's 200 ms leaky queue is about to
+ * drop frames). @why says what failed. */
+bool run_sustained (const RunResult &result, std::string *why);
 
 /* @speech: the G.711 (PCMU) loop every caller streams. */
 RunResult run_benchmark (const RunSettings &settings, const Paths &paths,

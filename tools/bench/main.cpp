@@ -121,6 +121,8 @@ main (int argc, char **argv)
   gdouble rate = 20;
   gint duration = 20;
   gint jitter_ms = 60;
+  gboolean no_barge_in = FALSE;
+  gboolean find_max = FALSE;
   gchar *json_path = nullptr, *md_path = nullptr, *wav = nullptr, *sim = nullptr,
         *launcher = nullptr, *pipelines = nullptr, *work_dir = nullptr;
   GOptionEntry entries[] = {
@@ -133,6 +135,12 @@ main (int argc, char **argv)
       "Seconds of steady state with every call up (default 20)", "S"},
     {"jitter-ms", 0, 0, G_OPTION_ARG_INT, &jitter_ms,
       "siprtpsrc jitter buffer latency in the route (default 60, the element's default)", "MS"},
+    {"no-barge-in", 0, 0, G_OPTION_ARG_NONE, &no_barge_in,
+      "Route barge-in off: the echo is never flushed by the sim's speech events", nullptr},
+    {"find-max", 0, 0, G_OPTION_ARG_NONE, &find_max,
+      "Also search the largest number of calls the launcher sustains (no lost frames, "
+      "every call answered, caller audio at the model within 100 ms p99), per mode, "
+      "starting from the largest --calls", nullptr},
     {"json", 0, 0, G_OPTION_ARG_FILENAME, &json_path, "Write the figures as JSON", "FILE"},
     {"write-benchmarks-md", 0, 0, G_OPTION_ARG_FILENAME, &md_path,
       "Write BENCHMARKS.md (command, machine, table)", "FILE"},
@@ -173,6 +181,7 @@ main (int argc, char **argv)
       s.rate = rate;
       s.duration_s = duration;
       s.jitter_ms = jitter_ms;
+      s.barge_in = !no_barge_in;
       plan.push_back (s);
     }
   }
@@ -191,6 +200,10 @@ main (int argc, char **argv)
       std::to_string (duration);
   if (jitter_ms != 60)
     command += " --jitter-ms " + std::to_string (jitter_ms);
+  if (no_barge_in)
+    command += " --no-barge-in";
+  if (find_max)
+    command += " --find-max";
 
   /* A build-tree binary finds its neighbours: <builddir>/tools/bench. */
   const std::string build_dir = exe_dir () + "/../..";
@@ -258,11 +271,47 @@ main (int argc, char **argv)
     results.push_back (r);
   }
 
+  /* --find-max: grow from the largest sustained run, then bisect. */
+  std::vector<MaxCalls> max_calls;
+  for (const std::string &mode : find_max ? split (modes) : std::vector<std::string> ()) {
+    int ok_calls = 0, bad_calls = 0;
+    for (const RunResult &r : results) {
+      if (r.settings.mode != mode)
+        continue;
+      std::string why;
+      if (run_sustained (r, &why))
+        ok_calls = std::max (ok_calls, r.settings.calls);
+      else if (bad_calls == 0 || r.settings.calls < bad_calls)
+        bad_calls = r.settings.calls;
+    }
+    for (int trial = 0; trial < 8; trial++) {
+      int n = bad_calls == 0 ? std::max (10, ok_calls * 2) : (ok_calls + bad_calls) / 2;
+      if (bad_calls != 0 && bad_calls - ok_calls <= std::max (5, ok_calls / 10))
+        break;
+      RunSettings s = plan.front ();
+      s.mode = mode;
+      s.calls = n;
+      g_printerr ("voxbridge-bench: find-max %s: trying %d calls...\n", mode.c_str (), n);
+      RunResult r = run_benchmark (s, paths, speech);
+      std::string why;
+      const bool sustained = run_sustained (r, &why);
+      g_printerr ("voxbridge-bench: find-max %s: %d calls %s%s\n", mode.c_str (), n,
+          sustained ? "sustained" : "not sustained: ", why.c_str ());
+      (sustained ? ok_calls : bad_calls) = n;
+      if (bad_calls == 0 && n >= 2000)
+        break;
+    }
+    max_calls.push_back ({mode, ok_calls, bad_calls});
+  }
+
   const MachineInfo machine = describe_machine ();
   std::printf ("%s", format_table (results).c_str ());
+  for (const MaxCalls &m : max_calls)
+    std::printf ("largest sustained (%s): %d calls%s\n", m.mode.c_str (), m.sustained,
+        m.failed ? (" (" + std::to_string (m.failed) + " was not)").c_str () : "");
   std::fflush (stdout);
   if (json_path != nullptr && !g_file_set_contents (json_path,
-          format_json (machine, command, results).c_str (), -1, &err)) {
+          format_json (machine, command, results, max_calls).c_str (), -1, &err)) {
     g_printerr ("voxbridge-bench: %s\n", err->message);
     g_clear_error (&err);
     ok = false;
@@ -272,7 +321,8 @@ main (int argc, char **argv)
     char date[32];
     strftime (date, sizeof date, "%Y-%m-%d", gmtime (&now));
     if (!g_file_set_contents (md_path,
-            format_benchmarks_md (machine, command, results, date).c_str (), -1, &err)) {
+            format_benchmarks_md (machine, command, results, max_calls, date).c_str (), -1,
+            &err)) {
       g_printerr ("voxbridge-bench: %s\n", err->message);
       g_clear_error (&err);
       ok = false;

@@ -222,11 +222,15 @@ correlate_g711 (const CallerTrace &t, const SimSessionLog &log, Correlation *c)
       out_shift = found_at - static_cast<long> (chunk.offset);
       at = found_at;
     }
-    c->out_matched++;
     const long packet = received_packet_at (t, static_cast<size_t> (at) + chunk.len - 1);
     if (packet < 0)
       continue;
     const int64_t arrived = t.received_ns[static_cast<size_t> (packet)];
+    if (arrived < chunk.t_ns) {
+      c->out_unmatched++;  /* heard before it was sent: not this chunk */
+      continue;
+    }
+    c->out_matched++;
     if (c->first_echo_ns == 0 && !log.out.empty ()) {
       /* The first audio the server sent (silence or not), placed by the
        * first alignment. */
@@ -276,8 +280,14 @@ correlate_pcm (const CallerTrace &t, const SimSessionLog &log, int scale, Correl
     const long packet = received_packet_at (t, last - 1 + static_cast<size_t> (lag));
     if (packet < 0)
       break;
-    c->out_matched++;
     const int64_t arrived = t.received_ns[static_cast<size_t> (packet)];
+    if (arrived < chunk.t_ns) {
+      /* Heard before it was sent: the graph dropped audio since the lag was
+       * measured (overload), so the placement no longer holds. */
+      c->out_unmatched++;
+      continue;
+    }
+    c->out_matched++;
     if (c->first_echo_ns == 0)
       c->first_echo_ns = arrived;
     c->to_caller_ms.push_back (ms_between (chunk.t_ns, arrived));
