@@ -76,6 +76,42 @@ find_by_factory (GstElement * pipeline, const char *factory_name)
   return found;
 }
 
+/* The AI side is recorded where the caller hears it: siprtpsink sends at
+ * its own pace (one packet per ptime) whatever the buffers' timestamps say,
+ * so a buffer entering it goes on the wire after the audio it still has
+ * queued. Restamped with that time, the recording places the AI's audio
+ * where voxbridge-call (the caller) hears it, not where realtimesrc put it. */
+GstPadProbeReturn
+stamp_with_wire_time (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  auto *sink = static_cast<GstElement *> (data);
+  GstClock *clock = gst_element_get_clock (sink);
+  if (!clock)
+    return GST_PAD_PROBE_OK;
+  const GstClockTime now = gst_clock_get_time (clock);
+  gst_object_unref (clock);
+  const GstClockTime base = gst_element_get_base_time (sink);
+  guint64 queued_ms = 0;
+  g_object_get (sink, "queued-ms", &queued_ms, NULL);
+  const GstClockTime wire_rt = (now > base ? now - base : 0) + queued_ms * GST_MSECOND;
+  GstEvent *event = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
+  if (!event)
+    return GST_PAD_PROBE_OK;
+  const GstSegment *segment = nullptr;
+  gst_event_parse_segment (event, &segment);
+  const guint64 pts = segment->format == GST_FORMAT_TIME
+      ? gst_segment_position_from_running_time (segment, GST_FORMAT_TIME, wire_rt)
+      : GST_CLOCK_TIME_NONE;
+  gst_event_unref (event);
+  if (GST_CLOCK_TIME_IS_VALID (pts)) {
+    GstBuffer *buffer = gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
+    GST_BUFFER_PTS (buffer) = pts;
+    GST_BUFFER_DTS (buffer) = GST_CLOCK_TIME_NONE;
+    GST_PAD_PROBE_INFO_DATA (info) = buffer;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
 }  // namespace
 
 CallRecording::CallRecording (std::string call_id, std::string route,
@@ -126,9 +162,34 @@ CallRecording::attach (GstElement * pipeline)
         {"message", "cannot create " + settings_.dir}});
     return false;
   }
-  GstElement *sources[2] = {find_by_factory (pipeline, "siprtpsrc"),
-      find_by_factory (pipeline, "realtimesrc")};
+  /* The caller: siprtpsrc's output (stamped at arrival by its jitter
+   * buffer). The AI: what goes into siprtpsink (see stamp_with_wire_time),
+   * or realtimesrc's output in a graph without one. */
+  GstElement *rtp_sink = find_by_factory (pipeline, "siprtpsink");
+  GstElement *ai_source = nullptr;
+  if (rtp_sink) {
+    GstPad *sink_pad = gst_element_get_static_pad (rtp_sink, "sink");
+    GstPad *feeding = sink_pad ? gst_pad_get_peer (sink_pad) : nullptr;
+    ai_source = feeding ? gst_pad_get_parent_element (feeding) : nullptr;
+    if (feeding)
+      gst_object_unref (feeding);
+    if (sink_pad)
+      gst_object_unref (sink_pad);
+    GstElement *realtime = find_by_factory (pipeline, "realtimesrc");
+    if (!realtime && ai_source) {
+      /* siprtpsink fed by something else (echo test): not the AI. */
+      gst_object_unref (ai_source);
+      ai_source = nullptr;
+    }
+    if (realtime)
+      gst_object_unref (realtime);
+  } else {
+    ai_source = find_by_factory (pipeline, "realtimesrc");
+  }
+  GstElement *sources[2] = {find_by_factory (pipeline, "siprtpsrc"), ai_source};
   if (!sources[0] && !sources[1]) {
+    if (rtp_sink)
+      gst_object_unref (rtp_sink);
     g_message ("call %s: not recorded: the graph has neither siprtpsrc nor realtimesrc",
         call_id_.c_str ());
     return false;
@@ -142,6 +203,8 @@ CallRecording::attach (GstElement * pipeline)
     for (GstElement *source : sources)
       if (source)
         gst_object_unref (source);
+    if (rtp_sink)
+      gst_object_unref (rtp_sink);
     return false;
   }
   gst_object_ref_sink (recorder_);
@@ -179,12 +242,17 @@ CallRecording::attach (GstElement * pipeline)
       if (!linked)
         g_warning ("call %s: could not tap %s for the recording", call_id_.c_str (),
             GST_OBJECT_NAME (source));
+      else if (i == 1 && rtp_sink)
+        gst_pad_add_probe (tap.tee_pad, GST_PAD_PROBE_TYPE_BUFFER, stamp_with_wire_time,
+            gst_object_ref (rtp_sink), gst_object_unref);
       gst_object_unref (peer);
     }
     if (src)
       gst_object_unref (src);
     gst_object_unref (source);
   }
+  if (rtp_sink)
+    gst_object_unref (rtp_sink);
   recording_state_ = "held";
   return true;
 }

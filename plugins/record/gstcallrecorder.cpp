@@ -90,6 +90,7 @@ struct Input {
   GstPad *pad = nullptr;          /* ghost pad, owned by the element */
   GstElement *convert = nullptr;  /* where decodebin's output goes */
   GstElement *rate_filter = nullptr;  /* mono S16 at the recording's rate */
+  bool had_caps = false;
   bool eos = false;
 };
 
@@ -223,14 +224,47 @@ static gboolean
 gst_call_recorder_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
   GstCallRecorder *self = GST_CALL_RECORDER (parent);
-  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
     std::lock_guard<std::mutex> guard (self->priv->lock);
-    if (Input *input = input_of (self, pad)) {
-      if (input->eos) {
+    if (Input *input = input_of (self, pad))
+      input->had_caps = true;
+  } else if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+    GstPad *mixer_pad = nullptr;
+    GstCaps *mixer_caps = nullptr;
+    {
+      std::lock_guard<std::mutex> guard (self->priv->lock);
+      Input *input = input_of (self, pad);
+      if (input && input->eos) {
         gst_event_unref (event);
         return TRUE;
       }
-      input->eos = true;
+      if (input) {
+        input->eos = true;
+        /* A side that never carried anything (no caps: e.g. no RTP came)
+         * has nothing to decode (typefind would fail): it ends at the
+         * interleaver, as silence of the recording's format. */
+        if (!input->had_caps) {
+          GstPad *filter_src = gst_element_get_static_pad (input->rate_filter, "src");
+          mixer_pad = gst_pad_get_peer (filter_src);
+          gst_object_unref (filter_src);
+          g_object_get (input->rate_filter, "caps", &mixer_caps, NULL);
+        }
+      }
+    }
+    if (mixer_pad) {
+      gchar *stream_id = gst_pad_create_stream_id (pad, GST_ELEMENT (self), nullptr);
+      gst_pad_send_event (mixer_pad, gst_event_new_stream_start (stream_id));
+      g_free (stream_id);
+      if (mixer_caps)
+        gst_pad_send_event (mixer_pad, gst_event_new_caps (mixer_caps));
+      GstSegment segment;
+      gst_segment_init (&segment, GST_FORMAT_TIME);
+      gst_pad_send_event (mixer_pad, gst_event_new_segment (&segment));
+      gst_pad_send_event (mixer_pad, event);
+      if (mixer_caps)
+        gst_caps_unref (mixer_caps);
+      gst_object_unref (mixer_pad);
+      return TRUE;
     }
   }
   gst_pad_event_default (pad, parent, event);
@@ -507,7 +541,10 @@ gst_call_recorder_change_state (GstElement * element, GstStateChange transition)
     st.failed = false;
     st.finished = false;
     for (Input & input : st.inputs)
+    {
       input.eos = false;
+      input.had_caps = false;
+    }
     if (!build_output (self)) {
       remove_output (self);
       return GST_STATE_CHANGE_FAILURE;

@@ -1138,6 +1138,16 @@ def case_recording(d, ctx):
         # Both are placed from the answer; allow the jitter buffer and a packet or two.
         expect(abs(lag) <= 6, "%s audio %d ms away from where the caller had it" %
                (who, lag * 20))
+        # ... and all of it: where voxbridge-call had this side loud, so is
+        # the recording (no holes from late or dropped audio).
+        loud_theirs = [i for i, v in enumerate(theirs[channel]) if v > 1000]
+        missing = [i for i in loud_theirs
+                   if 0 <= i + lag < len(ours[channel]) and ours[channel][i + lag] < 300]
+        print("%s channel: %d loud frames at voxbridge-call, %d of them quiet in the recording"
+              % (who, len(loud_theirs), len(missing)))
+        expect(len(missing) <= len(loud_theirs) // 20,
+               "%s audio missing from the recording in %d of %d frames (first at %.2f s)" %
+               (who, len(missing), len(loud_theirs), missing[0] * 0.02 if missing else 0))
     # Nothing of the AI leaks into the caller's channel and the reverse: the
     # caller's own speech is where the caller's channel is loud.
     speech = [i for i, v in enumerate(theirs[0]) if v > 1000]
