@@ -4,8 +4,9 @@
  * end-of-call summary.
  *
  * Recording: attach() inserts a tee after the graph's siprtpsrc (the caller)
- * and after its realtimesrc (the AI) and feeds both to a callrecorder
- * element, so no pipeline file has to carry a recording branch and every
+ * and before its siprtpsink (the AI as the caller hears it, restamped with
+ * its wire time; realtimesrc's output when there is no siprtpsink) and
+ * feeds both to a callrecorder element, so no pipeline file has to carry a recording branch and every
  * shipped pipeline (G.711 passthrough or 24 kHz PCM) is recorded the same
  * way: the recorder decodes whatever the taps carry. It holds its input
  * until the answer, whose running time is sample 0 of the file (as in
