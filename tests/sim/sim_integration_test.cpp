@@ -416,6 +416,40 @@ TEST (SimSpeak, TextModalityGivesTextDeltas)
   EXPECT_GE (client->count ("response.output_text.delta"), 3u);
 }
 
+TEST (SimSpeak, OutOfBandTextResponseStaysOutOfTheConversation)
+{
+  RealtimeSimProcess sim;
+  ASSERT_TRUE (sim.started ()) << sim.log ();
+  auto client = open_session (sim);
+  client->send (R"({"type":"session.update","session":{"type":"realtime","output_modalities":["text"]}})");
+  ASSERT_NE (client->wait_for ("session.updated"), nullptr);
+  client->send (kTextHello);
+  client->send (R"({"type":"response.create"})");
+  ASSERT_NE (client->wait_for ("response.done"), nullptr);
+
+  const char *summary = R"({"type":"response.create","response":{"conversation":"none",)"
+      R"("output_modalities":["text"],"instructions":"Summarise this call",)"
+      R"("metadata":{"voxbridge_tag":"call-summary"}}})";
+  for (int round = 1; round <= 2; round++) {
+    client->send (summary);
+    JsonObject *created = client->wait_for ("response.created");
+    ASSERT_NE (created, nullptr) << "round " << round;
+    EXPECT_EQ (str (path (created, {"response", "metadata"}), "voxbridge_tag"), "call-summary");
+    JsonObject *text = client->wait_for ("response.output_text.done");
+    ASSERT_NE (text, nullptr);
+    /* The earlier summary was not added: still one caller turn, one reply. */
+    EXPECT_EQ (str (text, "text").rfind ("Call summary: the caller spoke 1 time(s)", 0), 0u)
+        << str (text, "text");
+    EXPECT_NE (str (text, "text").find ("the assistant replied 1 time(s)"), std::string::npos)
+        << str (text, "text");
+    ASSERT_NE (client->wait_for ("response.done"), nullptr);
+  }
+  client->send (R"({"type":"response.create","response":{"conversation":"other"}})");
+  JsonObject *error = client->wait_for ("error");
+  ASSERT_NE (error, nullptr);
+  EXPECT_EQ (str (path (error, {"error"}), "param"), "response.conversation");
+}
+
 TEST (SimResponse, CancelAndTruncate)
 {
   /* Real-time pacing and a long reply: the response is surely still running. */
