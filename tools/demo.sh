@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 
 out="$PWD/out/demo"
 mkdir -p "$out"
+rm -rf "$out/recordings"
 question="${1:-Hello! Can you tell me when the store opens tomorrow morning?}"
 espeak-ng -v en-us -s 150 -w "$out/question-raw.wav" "$question"
 sox -q "$out/question-raw.wav" -r 8000 -c 1 -b 16 "$out/question.wav" pad 0.3 1.2
@@ -57,6 +58,13 @@ build/tools/call/voxbridge-call "sip:assistant@127.0.0.1:$sip_port" --play "$out
   2> >(grep -v su_source_port_create >&2) | sed -u 's/^/  caller: /'
 status=${PIPESTATUS[0]}
 set -e
+# After the hang-up the launcher finishes the recording and the transcript
+# and asks the model for a summary of the call.
+for _ in $(seq 100); do
+  grep -q "call.ended" "$out/voxbridge-events.log" 2>/dev/null && \
+    grep -Eq "call.summary|cause=summary" "$out/voxbridge-events.log" && break
+  sleep 0.2
+done
 sleep 0.5
 kill "$tail_pid" 2>/dev/null || true
 echo
@@ -68,4 +76,10 @@ sox "$out/call.wav" -n spectrogram -x 900 -y 200 \
   -t "voxbridge call: caller (left, top) and AI (right, bottom)" -o "$out/call.png"
 echo "Listen to the call (stereo: caller left, AI right): $out/call.wav"
 echo "See it (spectrogram of both channels):              $out/call.png"
+for f in "$out"/recordings/*.wav; do
+  [ -e "$f" ] && echo "The launcher's own recording of the call:          $f"
+done
+for f in "$out"/recordings/*.jsonl; do
+  [ -e "$f" ] && echo "Transcript (JSON lines):                           $f"
+done
 echo "Launcher events: $out/voxbridge-events.log   launcher log: $out/voxbridge.log"
