@@ -245,7 +245,10 @@ pipeline = {PIPELINES}/connect-evt-g711.pipeline
 instructions = Test.
 barge-in = true
 """)
-        env = dict(os.environ, GST_PLUGIN_PATH_1_0=os.path.join(BUILD_DIR, "plugins"))
+        # meson's test environment names the build's plugins and the system ones.
+        env = dict(os.environ)
+        if "GST_PLUGIN_PATH_1_0" not in env:
+            env["GST_PLUGIN_PATH_1_0"] = os.path.join(BUILD_DIR, "plugins")
         daemon = subprocess.Popen([VOXBRIDGE, "--config", config], stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True, env=env)
         procs.append(daemon)

@@ -344,8 +344,12 @@ TEST_P (ShippedExamples, LoadWithoutErrors)
   ConfigLoadResult result = load_deployment_config (source_path (
           std::string ("examples/") + GetParam ()));
   EXPECT_TRUE (result.ok ()) << errors_of (result);
-  for (const auto & d : result.diagnostics)
+  for (const auto & d : result.diagnostics) {
+    /* Examples name the directories of a deployment, not of this machine. */
+    if (d.severity == ConfigDiagnostic::Severity::Warning && d.key == "recording-dir")
+      continue;
     ADD_FAILURE () << "unexpected diagnostic: " << d.to_string ();
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P (Examples, ShippedExamples, ::testing::Values (
