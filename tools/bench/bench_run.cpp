@@ -591,7 +591,12 @@ run_benchmark (const RunSettings &settings, const Paths &paths,
   iterate_until (10000, [&driver] () {
     return driver.ended () >= static_cast<int> (driver.calls ().size ());
   });
-  iterate_for (300);  /* the launcher counts RTP at graph teardown */
+  /* The launcher counts RTP at graph teardown, which follows our BYE's 200
+   * OK; under load that can take a while: wait until no call is active. */
+  iterate_until (15000, [http_port] () {
+    const std::string text = http_get (http_port, "/metrics");
+    return !text.empty () && text.find ("\nvoxbridge_calls_active 0\n") != std::string::npos;
+  });
   const std::string metrics_after = http_get (http_port, "/metrics");
   driver.shutdown ();
   cleanup ();
