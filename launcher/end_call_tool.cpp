@@ -176,7 +176,10 @@ EndCallTool::on_limit (gpointer data)
 {
   auto *self = static_cast<EndCallTool *> (data);
   self->limit_timer_ = 0;
-  const std::string why = "goodbye not played within " + std::to_string (self->limit_ms_) + " ms";
+  static const char *const stages[] = {"idle", "waiting for the goodbye response",
+      "goodbye being sent", "goodbye still queued towards the caller", "done"};
+  const std::string why = "goodbye not played within " + std::to_string (self->limit_ms_)
+      + " ms (" + stages[static_cast<int> (self->stage_)] + ")";
   g_message ("end_call: %s, hanging up anyway", why.c_str ());
   self->hang_up (why);
   return G_SOURCE_REMOVE;

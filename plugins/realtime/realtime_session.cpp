@@ -232,7 +232,8 @@ Session::queue_response_create ()
 {
   {
     std::lock_guard<std::mutex> guard (lock_);
-    outbox_.push_back ({encode_response_create ("vb_" + std::to_string (++event_counter_)), 0, true});
+    std::string id = "vb_" + std::to_string (++event_counter_);
+    outbox_.push_back ({encode_response_create (id), 0, true, id});
   }
   schedule_flush ();
 }
@@ -592,6 +593,7 @@ Session::flush_outbox ()
         continue;
       }
       response_requested_ = true;
+      response_requested_event_id_ = out.event_id;
     }
     send_now (out.text);
   }
@@ -628,14 +630,26 @@ Session::handle_event (ServerEvent & ev)
                 "reconnected", G_TYPE_BOOLEAN, reconnected, NULL));
       }
       break;
-    case ServerEventType::kSpeechStarted:
+    case ServerEventType::kSpeechStarted: {
       /* mono-us: when the event reached us (CLOCK_MONOTONIC), to measure the
        * barge-in cut-off against the RTP on the wire. */
       post (gst_structure_new ("realtime-speech-started", "item-id", G_TYPE_STRING,
               ev.item_id.c_str (), "audio-start-ms", G_TYPE_UINT64, ev.audio_start_ms,
               "mono-us", G_TYPE_INT64, g_get_monotonic_time (), NULL));
       barge_in ();
+      /* The caller talks: a response held back for the active one would
+       * start while they speak. With a VAD that answers turns, the answer
+       * to their turn sees the held-back items anyway. */
+      bool vad_answers;
+      {
+        std::lock_guard<std::mutex> guard (lock_);
+        const TurnDetection & turn = settings_.options.turn_detection;
+        vad_answers = turn.type != TurnDetectionType::kNone && turn.create_response;
+      }
+      if (vad_answers)
+        response_create_deferred_ = false;
       break;
+    }
     case ServerEventType::kSpeechStopped:
       post (gst_structure_new ("realtime-speech-stopped", "item-id", G_TYPE_STRING,
               ev.item_id.c_str (), "audio-end-ms", G_TYPE_UINT64, ev.audio_end_ms, NULL));
@@ -661,7 +675,8 @@ Session::handle_event (ServerEvent & ev)
       if (!response_active_ && response_create_deferred_) {
         response_create_deferred_ = false;
         response_requested_ = true;
-        send_now (encode_response_create (next_event_id ()));
+        response_requested_event_id_ = next_event_id ();
+        send_now (encode_response_create (response_requested_event_id_));
       }
       post (gst_structure_new ("realtime-response-done", "response-id", G_TYPE_STRING,
               ev.response_id.c_str (), "status", G_TYPE_STRING, ev.status.c_str (),
@@ -726,7 +741,8 @@ Session::handle_event (ServerEvent & ev)
     case ServerEventType::kInputTranscriptionFailed:
     case ServerEventType::kError: {
       /* A refused response.create must not hold back the next one. */
-      if (ev.error_code == "conversation_already_has_active_response")
+      if (ev.error_code == "conversation_already_has_active_response"
+          || (!ev.error_event_id.empty () && ev.error_event_id == response_requested_event_id_))
         response_requested_ = false;
       if (ev.error_code == "response_cancel_not_active" && cancel_in_flight_) {
         /* The server's own VAD had already cancelled the response. */

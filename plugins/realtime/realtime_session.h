@@ -127,6 +127,7 @@ class Session : public std::enable_shared_from_this<Session> {
     std::string text;
     guint audio_ms;               /* 0 for control events */
     bool creates_response = false;  /* a response.create: waits for an active one */
+    std::string event_id = {};      /* of that response.create */
   };
   std::deque<Outgoing> outbox_;
   guint outbox_audio_ms_ = 0;
@@ -156,6 +157,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool response_active_ = false;
   /* A response.create sent and not yet answered by response.created. */
   bool response_requested_ = false;
+  std::string response_requested_event_id_;
   /* A response.create that arrived while a response was active: sent at
    * its response.done (the API refuses a second active response). */
   bool response_create_deferred_ = false;
