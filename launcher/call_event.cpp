@@ -1,6 +1,7 @@
 /* Call events and their text and JSON line forms. */
 
 #include "call_event.h"
+#include "json_text.h"
 
 #include <json-glib/json-glib.h>
 
@@ -163,19 +164,10 @@ format_call_event_json (const CallEvent & event)
     json_builder_add_int_value (builder, event.sequence);
   }
   for (const auto & [key, value] : event.fields) {
-    gchar *valid = g_utf8_make_valid (value.c_str (), value.size ());
-    json_builder_set_member_name (builder, key.c_str ());
-    json_builder_add_string_value (builder, valid);
-    g_free (valid);
+    json_add_string_member (builder, key, value);
   }
   json_builder_end_object (builder);
-  JsonNode *root = json_builder_get_root (builder);
-  gchar *text = json_to_string (root, FALSE);
-  std::string out (text);
-  g_free (text);
-  json_node_unref (root);
-  g_object_unref (builder);
-  return out;
+  return json_builder_take_text (builder);
 }
 
 }  // namespace voxbridge::launcher

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "dtmf_tool.h"
+#include "json_text.h"
 #include "end_call_tool.h"
 #include "tool_definitions.h"
 #include "webhook_client.h"
@@ -38,18 +39,9 @@ tool_error_output (const std::string & message)
 {
   JsonBuilder *builder = json_builder_new ();
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "error");
-  gchar *valid = g_utf8_make_valid (message.c_str (), message.size ());
-  json_builder_add_string_value (builder, valid);
-  g_free (valid);
+  json_add_string_member (builder, "error", message);
   json_builder_end_object (builder);
-  JsonNode *root = json_builder_get_root (builder);
-  gchar *text = json_to_string (root, FALSE);
-  std::string out (text);
-  g_free (text);
-  json_node_unref (root);
-  g_object_unref (builder);
-  return out;
+  return json_builder_take_text (builder);
 }
 
 bool

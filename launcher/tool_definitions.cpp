@@ -1,6 +1,7 @@
 /* Function definitions of the built-in tools and of [tool NAME] sections. */
 
 #include "tool_definitions.h"
+#include "json_text.h"
 
 #include <json-glib/json-glib.h>
 
@@ -117,13 +118,7 @@ route_tools_json (const DeploymentConfig & config, const Route & route)
     }
   }
   json_builder_end_array (builder);
-  JsonNode *root = json_builder_get_root (builder);
-  gchar *text = json_to_string (root, FALSE);
-  std::string out (text);
-  g_free (text);
-  json_node_unref (root);
-  g_object_unref (builder);
-  return out;
+  return json_builder_take_text (builder);
 }
 
 }  // namespace voxbridge::launcher

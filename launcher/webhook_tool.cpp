@@ -1,6 +1,7 @@
 /* Custom tools: the model's call to the webhook, its answer to the model. */
 
 #include "webhook_tool.h"
+#include "json_text.h"
 
 #include <json-glib/json-glib.h>
 
@@ -48,20 +49,11 @@ webhook_request_body (const std::string & call_id, const ToolCall & call,
   for (const auto & [name, value] : variables) {
     if (!is_webhook_variable (name))
       continue;
-    gchar *valid = g_utf8_make_valid (value.c_str (), value.size ());
-    json_builder_set_member_name (builder, name.c_str ());
-    json_builder_add_string_value (builder, valid);
-    g_free (valid);
+    json_add_string_member (builder, name, value);
   }
   json_builder_end_object (builder);
   json_builder_end_object (builder);
-  JsonNode *root = json_builder_get_root (builder);
-  gchar *text = json_to_string (root, FALSE);
-  std::string out (text);
-  g_free (text);
-  json_node_unref (root);
-  g_object_unref (builder);
-  return out;
+  return json_builder_take_text (builder);
 }
 
 std::string
