@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "graph_elements.h"
+
 namespace voxbridge::launcher {
 
 namespace {
@@ -18,24 +20,6 @@ format_ms (double seconds)
   char buffer[32];
   std::snprintf (buffer, sizeof buffer, "%.1f", seconds * 1000.0);
   return buffer;
-}
-
-/* Calls @fn for every element of @pipeline made by factory @name. */
-template <typename Fn>
-void
-for_each_element (GstElement * pipeline, const char *name, Fn fn)
-{
-  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (pipeline));
-  GValue item = G_VALUE_INIT;
-  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
-    GstElement *element = GST_ELEMENT (g_value_get_object (&item));
-    GstElementFactory *factory = gst_element_get_factory (element);
-    if (factory && g_str_equal (GST_OBJECT_NAME (factory), name))
-      fn (element);
-    g_value_reset (&item);
-  }
-  g_value_unset (&item);
-  gst_iterator_free (it);
 }
 
 guint64
@@ -157,10 +141,10 @@ CallMediaMetrics::attach (GstElement * pipeline)
         [] (gpointer data) { delete static_cast<std::shared_ptr<Shared> *> (data); });
     gst_object_unref (pad);
   };
-  for_each_element (pipeline, "realtimesink", [&] (GstElement * e) {
+  for_each_element_of_factory (pipeline, "realtimesink", [&] (GstElement * e) {
     probe (e, on_to_ai_buffer);
   });
-  for_each_element (pipeline, "siprtpsink", [&] (GstElement * e) {
+  for_each_element_of_factory (pipeline, "siprtpsink", [&] (GstElement * e) {
     /* Without queued-ms (an older siprtpsink) the figure would be wrong. */
     if (g_object_class_find_property (G_OBJECT_GET_CLASS (e), "queued-ms"))
       probe (e, on_to_caller_buffer);
@@ -171,7 +155,7 @@ void
 CallMediaMetrics::finish (GstElement * pipeline)
 {
   CallMediaTotals graph;
-  for_each_element (pipeline, "siprtpsrc", [&graph] (GstElement * e) {
+  for_each_element_of_factory (pipeline, "siprtpsrc", [&graph] (GstElement * e) {
     GstStructure *stats = nullptr;
     g_object_get (e, "stats", &stats, nullptr);
     graph.packets_in += stat (stats, "packets-received");
@@ -181,7 +165,7 @@ CallMediaMetrics::finish (GstElement * pipeline)
     if (stats)
       gst_structure_free (stats);
   });
-  for_each_element (pipeline, "siprtpsink", [&graph] (GstElement * e) {
+  for_each_element_of_factory (pipeline, "siprtpsink", [&graph] (GstElement * e) {
     GstStructure *stats = nullptr;
     g_object_get (e, "stats", &stats, nullptr);
     graph.packets_out += stat (stats, "packets-sent");

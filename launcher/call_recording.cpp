@@ -9,6 +9,7 @@
 #include <map>
 
 #include "call_summary.h"
+#include "graph_elements.h"
 #include "transcript_writer.h"
 #include "webhook_client.h"
 
@@ -56,24 +57,6 @@ seconds_text (double s)
   gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
   g_ascii_formatd (buf, sizeof buf, "%.3f", s);
   return buf;
-}
-
-GstElement *
-find_by_factory (GstElement * pipeline, const char *factory_name)
-{
-  GstElement *found = nullptr;
-  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (pipeline));
-  GValue item = G_VALUE_INIT;
-  while (!found && gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
-    GstElement *element = GST_ELEMENT (g_value_get_object (&item));
-    GstElementFactory *factory = gst_element_get_factory (element);
-    if (factory && g_str_equal (GST_OBJECT_NAME (factory), factory_name))
-      found = GST_ELEMENT (gst_object_ref (element));
-    g_value_reset (&item);
-  }
-  g_value_unset (&item);
-  gst_iterator_free (it);
-  return found;
 }
 
 /* The AI side is recorded where the caller hears it: siprtpsink sends at
@@ -165,7 +148,7 @@ CallRecording::attach (GstElement * pipeline)
   /* The caller: siprtpsrc's output (stamped at arrival by its jitter
    * buffer). The AI: what goes into siprtpsink (see stamp_with_wire_time),
    * or realtimesrc's output in a graph without one. */
-  GstElement *rtp_sink = find_by_factory (pipeline, "siprtpsink");
+  GstElement *rtp_sink = find_element_of_factory (pipeline, "siprtpsink");
   GstElement *ai_source = nullptr;
   if (rtp_sink) {
     GstPad *sink_pad = gst_element_get_static_pad (rtp_sink, "sink");
@@ -175,7 +158,7 @@ CallRecording::attach (GstElement * pipeline)
       gst_object_unref (feeding);
     if (sink_pad)
       gst_object_unref (sink_pad);
-    GstElement *realtime = find_by_factory (pipeline, "realtimesrc");
+    GstElement *realtime = find_element_of_factory (pipeline, "realtimesrc");
     if (!realtime && ai_source) {
       /* siprtpsink fed by something else (echo test): not the AI. */
       gst_object_unref (ai_source);
@@ -184,9 +167,9 @@ CallRecording::attach (GstElement * pipeline)
     if (realtime)
       gst_object_unref (realtime);
   } else {
-    ai_source = find_by_factory (pipeline, "realtimesrc");
+    ai_source = find_element_of_factory (pipeline, "realtimesrc");
   }
-  GstElement *sources[2] = {find_by_factory (pipeline, "siprtpsrc"), ai_source};
+  GstElement *sources[2] = {find_element_of_factory (pipeline, "siprtpsrc"), ai_source};
   if (!sources[0] && !sources[1]) {
     if (rtp_sink)
       gst_object_unref (rtp_sink);
@@ -489,7 +472,7 @@ void
 CallRecording::stop_rtp_elements ()
 {
   for (const char *factory : {"siprtpsrc", "siprtpsink"}) {
-    while (GstElement *element = find_by_factory (pipeline_, factory)) {
+    while (GstElement *element = find_element_of_factory (pipeline_, factory)) {
       gst_element_set_locked_state (element, TRUE);
       gst_element_set_state (element, GST_STATE_NULL);
       gst_bin_remove (GST_BIN (GST_ELEMENT_PARENT (element)), element);

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "call_variables.h"
+#include "graph_elements.h"
 #include "pipeline_builder.h"
 #include "route_selector.h"
 #include "sip_call_facts.h"
@@ -182,9 +183,14 @@ CallSession::queued_model_audio_ms () const
     GstElement *element = find_element (factory);
     if (!element)
       continue;
+    /* siprtpsink: the answer's audio only, not the silence fill after it. */
     guint64 ms = 0;
-    if (g_object_class_find_property (G_OBJECT_GET_CLASS (element), "queued-ms"))
-      g_object_get (element, "queued-ms", &ms, NULL);
+    for (const char *level : {"pending-audio-ms", "queued-ms"}) {
+      if (g_object_class_find_property (G_OBJECT_GET_CLASS (element), level)) {
+        g_object_get (element, level, &ms, NULL);
+        break;
+      }
+    }
     total += ms;
     gst_object_unref (element);
   }
@@ -303,19 +309,7 @@ CallSession::attach_tools (GstElement * pipeline)
 GstElement *
 CallSession::find_element (const char *factory_name) const
 {
-  GstElement *found = nullptr;
-  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (pipeline_));
-  GValue item = G_VALUE_INIT;
-  while (!found && gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
-    GstElement *element = GST_ELEMENT (g_value_get_object (&item));
-    GstElementFactory *factory = gst_element_get_factory (element);
-    if (factory && g_str_equal (GST_OBJECT_NAME (factory), factory_name))
-      found = GST_ELEMENT (gst_object_ref (element));
-    g_value_reset (&item);
-  }
-  g_value_unset (&item);
-  gst_iterator_free (it);
-  return found;
+  return find_element_of_factory (pipeline_, factory_name);
 }
 
 void
@@ -486,14 +480,8 @@ CallSession::watch_response_latency ()
 {
   latency_ = std::make_shared<ResponseLatency> ();
   latency_->histogram = &host_.metrics ().ai_response_latency_seconds;
-  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (pipeline_));
-  GValue item = G_VALUE_INIT;
-  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
-    GstElement *element = GST_ELEMENT (g_value_get_object (&item));
-    GstElementFactory *factory = gst_element_get_factory (element);
-    GstPad *pad = nullptr;
-    if (factory && g_str_equal (GST_OBJECT_NAME (factory), "realtimesrc"))
-      pad = gst_element_get_static_pad (element, "src");
+  for_each_element_of_factory (pipeline_, "realtimesrc", [this] (GstElement * element) {
+    GstPad *pad = gst_element_get_static_pad (element, "src");
     if (pad) {
       /* realtimesrc marks its silence GAP: the first other buffer is the
        * model's answer. */
@@ -512,24 +500,16 @@ CallSession::watch_response_latency ()
           [] (gpointer data) { delete static_cast<std::shared_ptr<ResponseLatency> *> (data); });
       gst_object_unref (pad);
     }
-    g_value_reset (&item);
-  }
-  g_value_unset (&item);
-  gst_iterator_free (it);
+  });
 }
 
 void
 CallSession::count_rtp_packets ()
 {
   LauncherMetrics & metrics = host_.metrics ();
-  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (pipeline_));
-  GValue item = G_VALUE_INIT;
-  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
-    GstElement *element = GST_ELEMENT (g_value_get_object (&item));
-    GstElementFactory *factory = gst_element_get_factory (element);
-    const char *name = factory ? GST_OBJECT_NAME (factory) : "";
-    const bool src = g_str_equal (name, "siprtpsrc");
-    if (src || g_str_equal (name, "siprtpsink")) {
+  for (const bool src : {true, false}) {
+    for_each_element_of_factory (pipeline_, src ? "siprtpsrc" : "siprtpsink",
+        [&metrics, src] (GstElement * element) {
       GstStructure *stats = nullptr;
       g_object_get (element, "stats", &stats, nullptr);
       auto add = [&stats] (Counter & counter, const LabelValues & labels, const char *field) {
@@ -546,11 +526,8 @@ CallSession::count_rtp_packets ()
       }
       if (stats)
         gst_structure_free (stats);
-    }
-    g_value_reset (&item);
+    });
   }
-  g_value_unset (&item);
-  gst_iterator_free (it);
 }
 
 void

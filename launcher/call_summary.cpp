@@ -2,6 +2,8 @@
 
 #include "call_summary.h"
 
+#include "graph_elements.h"
+
 namespace voxbridge::launcher {
 
 namespace {
@@ -74,17 +76,7 @@ CallSummary::request (GstElement * pipeline, Done done)
 {
   done_ = std::move (done);
   timer_ = g_timeout_add_seconds (timeout_s_, on_timeout, this);
-  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (pipeline));
-  GValue item = G_VALUE_INIT;
-  while (!sink_ && gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
-    GstElement *element = GST_ELEMENT (g_value_get_object (&item));
-    GstElementFactory *factory = gst_element_get_factory (element);
-    if (factory && g_str_equal (GST_OBJECT_NAME (factory), "realtimesink"))
-      sink_ = GST_ELEMENT (gst_object_ref (element));
-    g_value_reset (&item);
-  }
-  g_value_unset (&item);
-  gst_iterator_free (it);
+  sink_ = find_element_of_factory (pipeline, "realtimesink");
   if (!sink_) {
     fail_later ("the graph has no realtimesink");
     return;

@@ -7,8 +7,9 @@
 #include <algorithm>
 
 #include "dtmf_tool.h"
-#include "json_text.h"
 #include "end_call_tool.h"
+#include "graph_elements.h"
+#include "json_text.h"
 #include "tool_definitions.h"
 #include "webhook_client.h"
 #include "webhook_tool.h"
@@ -97,12 +98,7 @@ CallTools::apply_to_graph (GstElement * pipeline)
 {
   if (tools_json_.empty ())
     return;
-  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (pipeline));
-  GValue item = G_VALUE_INIT;
-  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
-    GstElement *element = GST_ELEMENT (g_value_get_object (&item));
-    GstElementFactory *factory = gst_element_get_factory (element);
-    if (factory && g_str_equal (GST_OBJECT_NAME (factory), "realtimesink")) {
+  for_each_element_of_factory (pipeline, "realtimesink", [this] (GstElement * element) {
       gchar *own = nullptr;
       g_object_get (element, "tools", &own, nullptr);
       if (own && *own)
@@ -110,11 +106,7 @@ CallTools::apply_to_graph (GstElement * pipeline)
             GST_OBJECT_NAME (element));
       g_free (own);
       g_object_set (element, "tools", tools_json_.c_str (), nullptr);
-    }
-    g_value_reset (&item);
-  }
-  g_value_unset (&item);
-  gst_iterator_free (it);
+  });
 }
 
 void

@@ -34,17 +34,17 @@ reason_argument (const std::string & arguments)
   return out;
 }
 
-/* @element's queued-ms, or -1 when it has no such property. */
+/* @element's @property (a ms level), or -1 when it has no such property. */
 gint64
-queued_ms (GstElement * element)
+queued_ms (GstElement * element, const char *property = "queued-ms")
 {
-  GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (element), "queued-ms");
+  GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (element), property);
   if (!pspec || !(pspec->flags & G_PARAM_READABLE))
     return -1;
   GValue value = G_VALUE_INIT, as_int = G_VALUE_INIT;
   g_value_init (&value, pspec->value_type);
   g_value_init (&as_int, G_TYPE_INT64);
-  g_object_get_property (G_OBJECT (element), "queued-ms", &value);
+  g_object_get_property (G_OBJECT (element), property, &value);
   gint64 out = -1;
   if (g_value_transform (&value, &as_int))
     out = g_value_get_int64 (&as_int);
@@ -142,7 +142,10 @@ EndCallTool::drained ()
     gst_object_unref (src);
   }
   if (GstElement *sink = hooks_.graph_element ("siprtpsink")) {
-    const gint64 queued = queued_ms (sink);
+    /* Model audio still to send; the silence fill after it does not count. */
+    gint64 queued = queued_ms (sink, "pending-audio-ms");
+    if (queued < 0)
+      queued = queued_ms (sink);
     sink_has_level = queued >= 0;
     sink_empty = queued <= 0;
     gst_object_unref (sink);

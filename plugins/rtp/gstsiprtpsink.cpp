@@ -22,7 +22,10 @@
  *
  * `sent-ms` counts the upstream audio that went out on the wire,
  * `segment-sent-ms` the same since the last upstream segment or flush,
- * `queued-ms` the audio accepted but not yet on the wire. On an upstream
+ * `queued-ms` the audio accepted but not yet on the wire (how long a buffer
+ * accepted now waits), `pending-audio-ms` the same up to the end of the last
+ * buffer that was not GAP silence (silence fill does not count: zero means
+ * the answer has been heard). On an upstream
  * flush the element posts `siprtp-flushed` with `segment-sent-ms`,
  * `dropped-ms` (queued audio thrown away) and `call-id`.
  *
@@ -115,6 +118,7 @@ struct AudioQueue {
   GstAdapter *adapter = nullptr;
   guint64 enqueued = 0;
   guint64 dequeued = 0;
+  guint64 audio_end = 0;        /* enqueued offset after the last non-GAP buffer */
   std::deque<guint64> segment_starts;
   std::deque<ItemMark> item_marks;
   std::string upstream_item;    /* the item upstream announced last */
@@ -214,6 +218,7 @@ enum {
   PROP_SENT_MS,
   PROP_SEGMENT_SENT_MS,
   PROP_QUEUED_MS,
+  PROP_PENDING_AUDIO_MS,
   PROP_DTMF_PAYLOAD,
   PROP_STATS,
 };
@@ -321,6 +326,11 @@ gst_sip_rtp_sink_class_init (GstSipRtpSinkClass * klass)
       g_param_spec_uint64 ("queued-ms", "Queued milliseconds",
           "Upstream audio accepted but not yet sent on the wire, in "
           "milliseconds", 0, G_MAXUINT64, 0, ro_flags));
+  g_object_class_install_property (gobject_class, PROP_PENDING_AUDIO_MS,
+      g_param_spec_uint64 ("pending-audio-ms", "Pending audio milliseconds",
+          "Upstream audio not yet sent on the wire, up to the end of the last "
+          "buffer that was not GAP silence (0: what upstream played has been "
+          "sent)", 0, G_MAXUINT64, 0, ro_flags));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "Packets and bytes sent, silence packets, last sequence number, "
@@ -509,6 +519,10 @@ gst_sip_rtp_sink_get_property (GObject * object, guint prop_id,
       g_value_set_uint64 (value,
           bytes_to_ms (gst_adapter_available (state.queue.adapter)));
       break;
+    case PROP_PENDING_AUDIO_MS:
+      g_value_set_uint64 (value, bytes_to_ms (state.queue.audio_end > state.queue.dequeued ?
+              state.queue.audio_end - state.queue.dequeued : 0));
+      break;
     case PROP_LOCAL_PORT:
       g_value_set_uint (value, state.local_port);
       break;
@@ -603,6 +617,8 @@ gst_sip_rtp_sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
     queue.upstream_in_item = true;
   }
   queue.enqueued += gst_buffer_get_size (buffer);
+  if (!gap)
+    queue.audio_end = queue.enqueued;
   gst_adapter_push (queue.adapter, buffer);
   return GST_FLOW_OK;
 }
