@@ -12,6 +12,7 @@
 #include "dtmf_info.h"
 #include "rtp_port_pool.h"
 #include "sdp_negotiation.h"
+#include "sipfrag.h"
 
 #include "rtp_call.h"
 
@@ -124,6 +125,16 @@ struct Call::Media {
 
   std::optional<CallEnd> end;                  /* the first known cause */
   guint answer_timeout_id = 0;
+
+  /* Outbound: the codecs our offers list, in order (empty = config). */
+  std::vector<std::string> offer_codecs;
+  CallListener listener;
+
+  /* The REFER under way, if any (one at a time). */
+  bool refer_pending = false;
+  bool refer_accepted = false;
+  ReferCallback refer_callback;
+  guint refer_timeout_id = 0;
 };
 
 Call::Call (SipdCore *core, std::string id, CallDirection direction)
@@ -181,6 +192,8 @@ class SipdCore {
   bool reject (Call &call, int status, const std::string &reason,
       guint retry_after_s);
   bool hangup (Call &call, const std::string &reason);
+  bool refer (Call &call, const std::string &refer_to, ReferCallback progress,
+      guint timeout_s);
   CallPtr dial (const DialRequest &request, std::string *error);
   void shutdown (std::function<void ()> done);
 
@@ -208,6 +221,10 @@ class SipdCore {
   void on_r_invite (Call &call, int status, const char *phrase,
       const sip_t *sip);
   void on_r_shutdown (int status, const char *phrase);
+  void on_r_refer (Call &call, int status, const char *phrase);
+  void on_i_notify (Call &call, const sip_t *sip, tagi_t tags[]);
+  void report_refer (Call &call, ReferStage stage, int status,
+      const std::string &phrase);
 
   void respond_error (nua_handle_t *nh, int status, const char *phrase,
       const std::string &warning, guint retry_after_s);
@@ -318,7 +335,13 @@ SipdCore::start (std::string *error)
   for (const std::string &t : transports)
     if (joined.find (t) == std::string::npos)
       joined += (joined.empty () ? "" : ",") + t;
-  const std::string listen_url = "sip:" + sip_host_port + ";transport=" + joined;
+  /* A transport list ("udp,tcp") makes Debian's Sofia-SIP 1.12.11 read an
+   * uninitialised value in nta_agent_add_tport (valgrind) and crash in
+   * tport_tbind now and then; with no transport parameter it binds UDP and
+   * TCP, its default for sip:. */
+  const bool default_transports = joined == "udp,tcp" || joined == "tcp,udp";
+  const std::string listen_url = "sip:" + sip_host_port +
+      (default_transports ? std::string () : ";transport=" + joined);
 
   auto [host, port] = uri_host_port ("sip:" + sip_host_port);
   sip_port_ = port;
@@ -344,7 +367,9 @@ SipdCore::start (std::string *error)
   su_root_threading (root_, 0);
   g_source_attach (su_glib_root_gsource (root_), context_);
 
-  const std::string allow = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE";
+  /* NOTIFY: the progress reports of our REFERs (nua answers those outside
+   * a refer subscription with 481). */
+  const std::string allow = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, NOTIFY";
   nua_ = nua_create (root_, &SipdCore::nua_callback,
       reinterpret_cast<nua_magic_t *> (this),
       NUTAG_URL (listen_url.c_str ()),
@@ -377,6 +402,8 @@ SipdCore::policy (const Call *call) const
   NegotiationPolicy p;
   p.codecs = config_.codecs;
   p.default_ptime_ms = config_.ptime_ms;
+  if (call != nullptr && !call->media_->offer_codecs.empty ())
+    p.codecs = call->media_->offer_codecs;
   if (call != nullptr && call->media_->negotiated)
     p.keep_codec = call->media_->negotiation.codec.name;
   return p;
@@ -439,6 +466,10 @@ SipdCore::dispatch (nua_event_t event, int status, const char *phrase,
     case nua_r_shutdown:
       on_r_shutdown (status, phrase);
       break;
+    case nua_r_refer:
+      if (call != nullptr)
+        on_r_refer (*call, status, phrase);
+      break;
     case nua_r_bye:
     case nua_r_cancel:
     case nua_i_terminated:
@@ -454,8 +485,15 @@ SipdCore::dispatch (nua_event_t event, int status, const char *phrase,
     case nua_i_options:
     case nua_i_message:
     case nua_i_subscribe:
-    case nua_i_refer:
     case nua_i_notify:
+      if (call != nullptr) {
+        on_i_notify (*call, sip, tags);
+        break;
+      }
+      if (nh != nullptr)
+        nua_handle_destroy (nh);
+      break;
+    case nua_i_refer:
     case nua_i_publish:
     case nua_i_register:
       /* Out-of-dialog requests nua has answered itself (OPTIONS: 200 with
@@ -927,6 +965,20 @@ SipdCore::dial (const DialRequest &request, std::string *error)
     headers += name + ": " + value + "\r\n";
   }
 
+  std::vector<std::string> offer_codecs;
+  for (const std::string &name : request.codecs) {
+    auto known = std::find_if (config_.codecs.begin (), config_.codecs.end (),
+        [&name] (const std::string &c) {
+          return g_ascii_strcasecmp (c.c_str (), name.c_str ()) == 0;
+        });
+    if (known != config_.codecs.end () &&
+        std::find (offer_codecs.begin (), offer_codecs.end (), *known) ==
+        offer_codecs.end ())
+      offer_codecs.push_back (*known);
+  }
+  if (!request.codecs.empty () && offer_codecs.empty ())
+    return fail ("none of the requested codecs is enabled");
+
   std::string why;
   std::optional<RtpPortLease> lease = pool_.acquire (&why);
   if (!lease)
@@ -940,6 +992,7 @@ SipdCore::dial (const DialRequest &request, std::string *error)
   CallPtr call (new Call (this, id, CallDirection::kOutbound));
   Call::Media &media = *call->media_;
   media.lease = std::move (*lease);
+  media.offer_codecs = std::move (offer_codecs);
 
   std::string route;
   if (!request.outbound_proxy.empty ())
@@ -1031,6 +1084,145 @@ SipdCore::on_r_invite (Call &call, int status, const char *phrase,
 }
 
 /* ------------------------------------------------------------------------ */
+/* Transfer by REFER (RFC 3515). nua keeps the implicit subscription of the
+ * refer event package: it answers the NOTIFYs (200) and reports them as
+ * nua_i_notify with the subscription state; the sipfrag body is ours. */
+
+const char *
+refer_stage_to_string (ReferStage stage)
+{
+  switch (stage) {
+    case ReferStage::kAccepted: return "accepted";
+    case ReferStage::kTrying: return "trying";
+    case ReferStage::kSucceeded: return "succeeded";
+    case ReferStage::kRefused: return "refused";
+    case ReferStage::kFailed: return "failed";
+  }
+  return "unknown";
+}
+
+bool
+SipdCore::refer (Call &call, const std::string &refer_to, ReferCallback progress,
+    guint timeout_s)
+{
+  Call::Media &media = *call.media_;
+  if (call.state_ != CallState::kConfirmed || media.nh == nullptr ||
+      media.refer_pending || !progress)
+    return false;
+  /* Only a bare SIP URI goes between the angle brackets. */
+  if (refer_to.find_first_of ("<>\"\r\n \t") != std::string::npos)
+    return false;
+  su_home_t *home = static_cast<su_home_t *> (su_home_new (sizeof (su_home_t)));
+  url_t *url = url_make (home, refer_to.c_str ());
+  const bool sip_uri = url != nullptr && url->url_host != nullptr &&
+      (url->url_type == url_sip || url->url_type == url_sips);
+  su_home_unref (home);
+  if (!sip_uri)
+    return false;
+
+  media.refer_pending = true;
+  media.refer_accepted = false;
+  media.refer_callback = std::move (progress);
+  if (timeout_s > 0) {
+    GSource *timeout = g_timeout_source_new_seconds (timeout_s);
+    auto *data = new std::weak_ptr<Call> (call.shared_from_this ());
+    g_source_set_callback (timeout, [] (gpointer user_data) -> gboolean {
+          auto *w = static_cast<std::weak_ptr<Call> *> (user_data);
+          if (CallPtr c = w->lock ()) {
+            c->media_->refer_timeout_id = 0;
+            if (c->core_ != nullptr && c->media_->refer_pending)
+              c->core_->report_refer (*c, ReferStage::kFailed, 408,
+                  "no final NOTIFY in time");
+          }
+          return G_SOURCE_REMOVE;
+        }, data, [] (gpointer user_data) {
+          delete static_cast<std::weak_ptr<Call> *> (user_data);
+        });
+    media.refer_timeout_id = g_source_attach (timeout, context_);
+    g_source_unref (timeout);
+  }
+  const std::string header = "<" + refer_to + ">";
+  nua_refer (media.nh, SIPTAG_REFER_TO_STR (header.c_str ()), TAG_END ());
+  g_message ("sipd: call %s: REFER to %s", call.id ().c_str (), refer_to.c_str ());
+  return true;
+}
+
+void
+SipdCore::on_r_refer (Call &call, int status, const char *phrase)
+{
+  Call::Media &media = *call.media_;
+  if (!media.refer_pending || status < 200)
+    return;   /* nua's own 100, or a NOTIFY already settled it */
+  const std::string text = phrase != nullptr ? phrase : "";
+  if (status >= 300) {
+    report_refer (call, ReferStage::kRefused, status, text);
+  } else if (!media.refer_accepted) {
+    media.refer_accepted = true;
+    report_refer (call, ReferStage::kAccepted, status, text);
+  }
+}
+
+void
+SipdCore::on_i_notify (Call &call, const sip_t *sip, tagi_t tags[])
+{
+  Call::Media &media = *call.media_;
+  if (!media.refer_pending)
+    return;
+  if (sip != nullptr && sip->sip_event != nullptr &&
+      sip->sip_event->o_type != nullptr &&
+      g_ascii_strcasecmp (sip->sip_event->o_type, "refer") != 0)
+    return;
+  int substate = nua_substate_active;
+  tl_gets (tags, NUTAG_SUBSTATE_REF (substate), TAG_END ());
+
+  const std::string body = payload_text (sip);
+  const char *type = sip != nullptr && sip->sip_content_type != nullptr ?
+      sip->sip_content_type->c_type : nullptr;
+  if (!body.empty () && (type == nullptr ||
+          g_ascii_strcasecmp (type, "message/sipfrag") == 0)) {
+    std::string why;
+    if (auto frag = parse_sipfrag_status (body, &why)) {
+      media.refer_accepted = true;   /* a NOTIFY may overtake the 202 */
+      if (frag->status < 200)
+        report_refer (call, ReferStage::kTrying, frag->status, frag->phrase);
+      else if (frag->status < 300)
+        report_refer (call, ReferStage::kSucceeded, frag->status, frag->phrase);
+      else
+        report_refer (call, ReferStage::kFailed, frag->status, frag->phrase);
+    } else {
+      g_message ("sipd: call %s: NOTIFY with a bad sipfrag ignored: %s",
+          call.id ().c_str (), why.c_str ());
+    }
+  } else if (!body.empty ()) {
+    g_message ("sipd: call %s: NOTIFY with a %s body ignored",
+        call.id ().c_str (), type);
+  }
+  if (media.refer_pending && substate == nua_substate_terminated)
+    report_refer (call, ReferStage::kFailed, 0,
+        "subscription ended without a final status");
+}
+
+void
+SipdCore::report_refer (Call &call, ReferStage stage, int status,
+    const std::string &phrase)
+{
+  Call::Media &media = *call.media_;
+  ReferCallback callback = media.refer_callback;
+  if (refer_stage_is_final (stage)) {
+    media.refer_pending = false;
+    media.refer_callback = nullptr;
+    if (media.refer_timeout_id != 0) {
+      g_source_remove (media.refer_timeout_id);
+      media.refer_timeout_id = 0;
+    }
+  }
+  g_message ("sipd: call %s: transfer %s (%d %s)", call.id ().c_str (),
+      refer_stage_to_string (stage), status, phrase.c_str ());
+  if (callback)
+    callback (ReferProgress {stage, status, phrase});
+}
+
+/* ------------------------------------------------------------------------ */
 /* Ending calls and the stack */
 
 void
@@ -1045,8 +1237,11 @@ SipdCore::set_state (Call &call, CallState state)
 void
 SipdCore::emit_state (Call &call)
 {
+  CallPtr keep = call.shared_from_this ();
   if (callbacks_.state_changed)
-    callbacks_.state_changed (call.shared_from_this (), call.state_);
+    callbacks_.state_changed (keep, call.state_);
+  if (call.media_->listener.state_changed)
+    call.media_->listener.state_changed (keep, call.state_);
 }
 
 void
@@ -1092,8 +1287,13 @@ SipdCore::finish_call (Call &call, EndedBy by, int status,
       end.by == EndedBy::kLocal ? "us" : end.by == EndedBy::kRemote ?
       "remote" : "error", end.status, end.reason.c_str ());
   set_state (call, CallState::kEnded);
+  /* After kEnded, so that the REFER's owner can tell why it failed. */
+  if (media.refer_pending)
+    report_refer (call, ReferStage::kFailed, 0, "call ended");
   if (callbacks_.ended)
     callbacks_.ended (keep, end);
+  if (CallListener listener = std::move (media.listener); listener.ended)
+    listener.ended (keep, end);
 
   if (shutting_down_ && calls_.empty ())
     stop_stack ();
@@ -1220,6 +1420,21 @@ bool
 Call::hangup (const std::string &reason)
 {
   return core_ != nullptr && core_->hangup (*this, reason);
+}
+
+bool
+Call::refer (const std::string &refer_to, ReferCallback progress,
+    guint timeout_s)
+{
+  return core_ != nullptr &&
+      core_->refer (*this, refer_to, std::move (progress), timeout_s);
+}
+
+void
+Call::set_listener (CallListener listener)
+{
+  if (core_ != nullptr)
+    media_->listener = std::move (listener);
 }
 
 std::unique_ptr<Sipd>

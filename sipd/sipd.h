@@ -87,6 +87,44 @@ struct CallEnd {
   std::string reason;       /* human readable */
 };
 
+/* Transfer by REFER (RFC 3515): how it goes, as the peer reports it. */
+enum class ReferStage {
+  kAccepted,    /* 2xx to the REFER: the peer tries the target; NOTIFYs follow */
+  kTrying,      /* NOTIFY sipfrag 1xx */
+  kSucceeded,   /* final: NOTIFY sipfrag 2xx, the peer reached the target */
+  kRefused,     /* final: non-2xx to the REFER (408 when unanswered) */
+  kFailed,      /* final: NOTIFY sipfrag >= 300, the subscription ended
+                 * without a final status, no final NOTIFY in time, or the
+                 * call ended first */
+};
+
+const char *refer_stage_to_string (ReferStage stage);
+inline bool
+refer_stage_is_final (ReferStage stage)
+{
+  return stage == ReferStage::kSucceeded || stage == ReferStage::kRefused ||
+      stage == ReferStage::kFailed;
+}
+
+struct ReferProgress {
+  ReferStage stage = ReferStage::kFailed;
+  int status = 0;          /* REFER response or sipfrag status; 0 = none */
+  std::string phrase;
+};
+
+using ReferCallback = std::function<void (const ReferProgress &progress)>;
+
+class Call;
+
+/* Per-call observers, called after the matching Callbacks (e.g. for a leg
+ * the application dials for itself). */
+struct CallListener {
+  std::function<void (const std::shared_ptr<Call> &call, CallState state)>
+      state_changed;
+  std::function<void (const std::shared_ptr<Call> &call, const CallEnd &end)>
+      ended;
+};
+
 class Call : public std::enable_shared_from_this<Call> {
  public:
   ~Call ();
@@ -115,6 +153,18 @@ class Call : public std::enable_shared_from_this<Call> {
   bool reject_unavailable () { return reject (503); }
   /* Ends the call whatever its state: BYE, CANCEL or 480. */
   bool hangup (const std::string &reason = {});
+
+  /* Answered/confirmed call: asks the peer to call @refer_to (a sip:/sips:
+   * URI) instead of us. @progress runs for every stage and exactly once
+   * with a final one; @timeout_s bounds the wait for the final stage
+   * (kFailed, status 408, when it passes). FALSE (and no callback) when
+   * the call is not established, a REFER is already under way or the URI
+   * is not a SIP URI. The call goes on either way: hanging up after
+   * kSucceeded is the application's job. */
+  bool refer (const std::string &refer_to, ReferCallback progress,
+      guint timeout_s = 30);
+  /* Observers for this call only; replaces any earlier ones. */
+  void set_listener (CallListener listener);
 
  private:
   friend class SipdCore;
@@ -156,6 +206,10 @@ struct DialRequest {
   std::string outbound_proxy;
   /* Extra headers, e.g. {"X-Contact-Id", "..."}, {"User-to-User", "...;encoding=hex"}. */
   std::vector<std::pair<std::string, std::string>> headers;
+  /* Codecs to offer, in this order, from Config::codecs (others are left
+   * out); empty = Config::codecs. E.g. a bridge offers the codec of the
+   * call it bridges to first so that nothing is transcoded. */
+  std::vector<std::string> codecs;
 };
 
 class Sipd {

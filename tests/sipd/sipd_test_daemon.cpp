@@ -27,6 +27,8 @@ gint opt_hangup_after_ms = 0;
 gchar *opt_dial = nullptr;
 gint opt_dial_after_ms = 0;
 gchar *opt_transport = nullptr;
+gchar *opt_refer_to = nullptr;
+gint opt_refer_after_ms = 0;
 
 GOptionEntry entries[] = {
   {"port", 0, 0, G_OPTION_ARG_INT, &opt_port, "SIP port on 127.0.0.1", "N"},
@@ -41,6 +43,10 @@ GOptionEntry entries[] = {
     "hang up (BYE) this long after the call is confirmed", "MS"},
   {"dial", 0, 0, G_OPTION_ARG_STRING, &opt_dial, "place one call to this URI", "URI"},
   {"dial-after-ms", 0, 0, G_OPTION_ARG_INT, &opt_dial_after_ms, "dial this long after start", "MS"},
+  {"refer-to", 0, 0, G_OPTION_ARG_STRING, &opt_refer_to,
+    "transfer confirmed calls to this URI (REFER), hang up once it settles", "URI"},
+  {"refer-after-ms", 0, 0, G_OPTION_ARG_INT, &opt_refer_after_ms,
+    "send the REFER this long after the call is confirmed", "MS"},
   {nullptr}
 };
 
@@ -125,6 +131,26 @@ main (int argc, char **argv)
           call->variable ("rtp.remote_address") + ":" +
           call->variable ("rtp.remote_port");
     say (line);
+    if (state == CallState::kConfirmed && opt_refer_to != nullptr) {
+      std::weak_ptr<Call> weak = call;
+      after_ms (static_cast<guint> (opt_refer_after_ms), [weak] () {
+        CallPtr c = weak.lock ();
+        if (!c)
+          return;
+        std::string id = c->id ();
+        bool sent = c->refer (opt_refer_to, [weak, id] (const ReferProgress &p) {
+              say ("EVENT refer " + id + " stage=" +
+                  refer_stage_to_string (p.stage) + " status=" +
+                  std::to_string (p.status) + " phrase=" + p.phrase);
+              if (refer_stage_is_final (p.stage))
+                if (CallPtr c2 = weak.lock ())
+                  c2->hangup (p.stage == ReferStage::kSucceeded ?
+                      "transferred" : "transfer failed");
+            }, 10);
+        if (!sent)
+          say ("EVENT refer-failed " + id);
+      });
+    }
     if (state == CallState::kConfirmed && opt_hangup_after_ms > 0) {
       std::weak_ptr<Call> weak = call;
       after_ms (static_cast<guint> (opt_hangup_after_ms), [weak] () {
