@@ -120,6 +120,18 @@ call_event_type_name (CallEventType type)
       return "tool.call";
     case CallEventType::ToolResult:
       return "tool.result";
+    case CallEventType::TransferStarted:
+      return "transfer.started";
+    case CallEventType::TransferProgress:
+      return "transfer.progress";
+    case CallEventType::TransferAccepted:
+      return "transfer.accepted";
+    case CallEventType::TransferFailed:
+      return "transfer.failed";
+    case CallEventType::TransferBridged:
+      return "transfer.bridged";
+    case CallEventType::TransferEnded:
+      return "transfer.ended";
   }
   return "error";
 }

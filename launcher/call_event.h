@@ -28,6 +28,13 @@ enum class CallEventType {
   CallSummary,        /* fields: text */
   ToolCall,           /* fields: tool, tool_call_id, arguments (the model called a tool) */
   ToolResult,         /* fields: tool, tool_call_id, result (ok | error), output */
+  /* transfer_call (call_transfer.h): */
+  TransferStarted,    /* fields: target, reason */
+  TransferProgress,   /* fields: stage, sip_status */
+  TransferAccepted,   /* fields: method (refer | bridge), sip_status */
+  TransferFailed,     /* fields: method, sip_status, reason */
+  TransferBridged,    /* fields: target_call_id, caller_codec, target_codec */
+  TransferEnded,      /* fields: ended_by, duration_s, packets_to_target, packets_to_caller */
 };
 
 struct CallEvent {
@@ -45,7 +52,9 @@ struct CallEvent {
 };
 
 /* "call.started", "call.answered", "call.ended", "transcript.caller",
- * "transcript.ai", "ai.text", "dtmf", "error". */
+ * "transcript.ai", "ai.text", "dtmf", "error", "transfer.started",
+ * "transfer.progress", "transfer.accepted", "transfer.failed",
+ * "transfer.bridged", "transfer.ended". */
 const char *call_event_type_name (CallEventType type);
 
 /* RFC 3339 UTC with milliseconds: "2025-03-01T12:00:00.250Z". */

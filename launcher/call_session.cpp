@@ -2,6 +2,7 @@
 
 #include "call_session.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "call_variables.h"
@@ -302,8 +303,66 @@ CallSession::attach_tools (GstElement * pipeline)
     };
     tools_ = std::make_unique<CallTools> (host_.config (), *route_, id (), vars_,
         std::move (hooks));
+    tools_->register_handler ("transfer_call", [weak] (const ToolCall & call, ToolDone done) {
+          if (auto self = weak.lock ())
+            self->start_transfer (call.arguments, std::move (done));
+        });
   }
   tools_->apply_to_graph (pipeline);
+}
+
+void
+CallSession::start_transfer (const std::string & arguments_json,
+    std::function<void (const std::string & output)> reply)
+{
+  std::string refused;
+  if (!route_ || route_->transfer_target.empty () ||
+      std::find (route_->tools.begin (), route_->tools.end (), "transfer_call") ==
+      route_->tools.end ())
+    refused = "transfer_call is not enabled for this line";
+  else if (transfer_ && transfer_->active ())
+    refused = "a transfer is already under way";
+  else if (phase_ != Phase::kConnected || !call_->rtp ())
+    refused = "the call is not connected";
+  if (!refused.empty ()) {
+    g_message ("call %s: transfer_call refused: %s", id ().c_str (), refused.c_str ());
+    reply (CallTransfer::failure_output (refused));
+    return;
+  }
+
+  TransferSettings settings;
+  settings.target = route_->transfer_target;
+  settings.reason = transfer_reason (arguments_json);
+  if (!facts_.from_uri.empty ())
+    settings.from = "<" + facts_.from_uri + ">";
+  std::weak_ptr<CallSession> weak = shared_from_this ();
+  CallTransfer::Hooks hooks;
+  hooks.publish = [weak] (CallEventType type, CallTransfer::Fields fields) {
+    if (auto self = weak.lock ())
+      self->publish (type, std::move (fields));
+  };
+  hooks.failed = reply;
+  hooks.transferred = std::move (reply);
+  hooks.stop_ai = [weak] () {
+    if (auto self = weak.lock ()) {
+      self->clear_timers ();
+      self->stop_graph ();
+    }
+  };
+  hooks.end_call = [weak] (const std::string & reason) {
+    if (auto self = weak.lock ()) {
+      self->outcome_ = "transferred";
+      self->hang_up (reason);
+    }
+  };
+  hooks.dial = [weak] (const sipd::DialRequest & request, std::string * error) {
+    auto self = weak.lock ();
+    return self ? self->host_.dial_leg (request, error) : nullptr;
+  };
+  g_message ("call %s: the model asked for a transfer to %s", id ().c_str (),
+      settings.target.c_str ());
+  transfer_ = std::make_shared<CallTransfer> (call_, std::move (settings), std::move (hooks));
+  transfer_->start ();
 }
 
 GstElement *
@@ -339,6 +398,8 @@ CallSession::hang_up (const std::string & reason)
   if (outcome_.empty () && answered_at_us_ == 0)
     outcome_ = "cancelled";   /* given up before anyone answered */
   phase_ = Phase::kEnding;
+  if (transfer_)
+    transfer_->caller_ended ();
   g_message ("call %s: hanging up: %s", id ().c_str (), reason.c_str ());
   call_->hangup (reason);
 }
@@ -364,6 +425,10 @@ CallSession::on_ended (const sipd::CallEnd & end)
 {
   clear_timers ();
   stop_graph ();
+  if (transfer_) {
+    transfer_->caller_ended ();
+    transfer_.reset ();
+  }
   const bool answered = answered_at_us_ != 0;
   const Phase was = phase_;
   phase_ = Phase::kEnded;

@@ -28,6 +28,7 @@
 #include "call_recording.h"
 #include "call_media_metrics.h"
 #include "call_tools.h"
+#include "call_transfer.h"
 #include "deployment_config.h"
 #include "launcher_metrics.h"
 #include "pipeline_template.h"
@@ -43,6 +44,9 @@ class CallSessionHost {
   virtual LauncherMetrics & metrics () = 0;
   /* Writes the event to the call event log and the live event stream. */
   virtual void publish (CallEvent event) = 0;
+  /* Places a call that belongs to this session (a transfer's leg to the
+   * target); it gets no session of its own. */
+  virtual sipd::CallPtr dial_leg (const sipd::DialRequest & request, std::string * error) = 0;
 };
 
 class CallSession : public std::enable_shared_from_this<CallSession> {
@@ -75,6 +79,13 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
 
   /* DELETE /calls/{id}, shutdown. */
   void hang_up (const std::string & reason);
+
+  /* transfer_call (call_transfer.h) to the route's transfer-target;
+   * @arguments_json is the model's {"reason": ...}. @reply gets the
+   * function output when the transfer fails and the caller stays with the
+   * AI (or at once when a transfer cannot start). */
+  void start_transfer (const std::string & arguments_json,
+      std::function<void (const std::string & output)> reply);
 
   const std::string & id () const { return facts_.call_id; }
   Phase phase () const { return phase_; }
@@ -139,6 +150,7 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
   std::unique_ptr<DtmfCollector> dtmf_;     /* keys to the model (route dtmf-to-ai) */
   std::unique_ptr<CallerSilence> silence_;  /* route silence-timeout */
   std::shared_ptr<CallRecording> records_;  /* route recording/transcript/summary */
+  std::shared_ptr<CallTransfer> transfer_;
   guint bus_watch_ = 0;
   guint ai_timer_ = 0;
   guint fallback_timer_ = 0;

@@ -204,6 +204,19 @@ Daemon::publish (CallEvent event)
   events_.publish (std::move (event));
 }
 
+sipd::CallPtr
+Daemon::dial_leg (const sipd::DialRequest & request, std::string * error)
+{
+  if (shutting_down_) {
+    if (error)
+      *error = "shutting down";
+    return nullptr;
+  }
+  sipd::CallPtr call = sipd_->dial (request, error);
+  update_gauges ();
+  return call;
+}
+
 std::vector<CallInfo>
 Daemon::list_calls () const
 {

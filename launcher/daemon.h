@@ -45,6 +45,7 @@ class Daemon : public CallControl, public CallSessionHost {
   const DeploymentConfig & config () const override { return config_; }
   LauncherMetrics & metrics () override { return metrics_; }
   void publish (CallEvent event) override;
+  sipd::CallPtr dial_leg (const sipd::DialRequest & request, std::string * error) override;
 
  private:
   sipd::Callbacks sip_callbacks ();

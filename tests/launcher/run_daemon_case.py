@@ -154,6 +154,7 @@ class Daemon(Process):
         self.sip_port = free_port()
         self.http_port = free_port()
         self.webhook_port = free_port()   # the tool cases' webhook server
+        self.transfer_port = free_port()   # the transfer cases' target (sipp UAS)
         rtp_base = random.randrange(40000, 59000, 2)
         config = f"""
 [sip]
@@ -203,6 +204,14 @@ pipeline = {PIPELINES}/connect-evt-g711.pipeline
 instructions = You are a test assistant.
 voice = alloy
 greeting = Hello, this is the voxbridge test line.
+
+[route transfer]
+priority = 5
+match-user = transfer*
+pipeline = {PIPELINES}/connect-evt-g711.pipeline
+instructions = You are a test assistant.
+tools = transfer_call
+transfer-target = sip:agent@127.0.0.1:{self.transfer_port}
 
 [route tools]
 priority = 6
@@ -777,6 +786,124 @@ def case_shutdown(d, ctx):
     ctx["stopped"] = True
 
 
+def start_transfer_target(d, ctx, scenario, echo=False):
+    """The transfer target: sipp as a UAS at the route's transfer-target."""
+    argv = ["sipp", "-sf", os.path.join(OWN_SCENARIOS, scenario), "-i", "127.0.0.1",
+            "-p", str(d.transfer_port), "-mi", "127.0.0.1", "-mp", str(free_port()),
+            "-m", "1", "-timeout", "60s", "-timeout_error",
+            "-trace_err", "-error_file", os.path.join(ctx["dir"], "target-errors.log"),
+            "-trace_msg", "-message_file", os.path.join(ctx["dir"], "target-messages.log")]
+    if echo:
+        argv.append("-rtp_echo")   # what the target hears goes back to the caller
+    target = Process("sipp-target", argv)
+    ctx["cleanup"].append(lambda: target.stop(signal.SIGKILL))
+    wait_until(lambda: udp_port_taken(d.transfer_port), "the transfer target to listen")
+    return target
+
+
+def transfer_stages(d, call_id):
+    return [(e["stage"], e.get("sip_status", "")) for e in d.events("transfer.progress", call_id)]
+
+
+def case_transfer_refer(d, ctx):
+    """The model calls transfer_call: REFER to the route's transfer-target;
+    the caller (sipp) accepts it and reports 100 then 200 in NOTIFY
+    sipfrags: the call is transferred and we send BYE."""
+    make_caller_wav(ctx["dir"])
+    stream = EventStream(d.http_port)
+    ctx["cleanup"].append(stream.close)
+    sipp = Sipp(d, os.path.join(OWN_SCENARIOS, "transfer_refer_accept.xml"), service="transfer",
+                cwd=ctx["dir"], logdir=ctx["dir"])
+    ctx["cleanup"].append(sipp.kill)
+    call_id = d.wait_event("call.answered")[0]["call_id"]
+    sipp.wait_ok()
+    ended = d.wait_event("call.ended", call_id=call_id)[0]
+    expect(ended["outcome"] == "transferred" and ended["reason"].startswith("transferred to"),
+           "call.ended %s" % ended)
+    started = d.events("transfer.started", call_id)[0]
+    expect(started["target"] == "sip:agent@127.0.0.1:%d" % d.transfer_port and
+           started["reason"] == "billing", "transfer.started %s" % started)
+    stages = transfer_stages(d, call_id)
+    expect(stages == [("refer-accepted", "202"), ("target-trying", "100")],
+           "transfer.progress %s" % stages)
+    accepted = d.events("transfer.accepted", call_id)
+    expect(len(accepted) == 1 and accepted[0]["method"] == "refer" and
+           accepted[0]["sip_status"] == "200", "transfer.accepted %s" % accepted)
+    expect(not d.events("transfer.failed") and not d.events("transfer.bridged"),
+           "failed or bridged too")
+    results = d.events("tool.result", call_id)
+    expect(len(results) == 1 and results[0]["result"] == "ok" and
+           '"method":"refer"' in results[0]["output"], "tool.result %s" % results)
+    wait_until(lambda: "call.ended" in stream.names(), "call.ended on /events")
+    names = stream.names()
+    expect(names.index("transfer.started") < names.index("transfer.accepted") <
+           names.index("call.ended"), "event order on /events: %s" % names)
+
+
+def case_transfer_bridge(d, ctx):
+    """The caller refuses the REFER (405): we call the target ourselves
+    and, once it answers, replace the AI graph with a bridge. RTP flows both
+    ways (the target echoes what it hears); the target hangs up, so do we."""
+    make_caller_wav(ctx["dir"])
+    target = start_transfer_target(d, ctx, "target_answer_bye.xml", echo=True)
+    sipp = Sipp(d, os.path.join(OWN_SCENARIOS, "transfer_refer_refuse.xml"), service="transfer",
+                cwd=ctx["dir"], logdir=ctx["dir"])
+    ctx["cleanup"].append(sipp.kill)
+    call_id = d.wait_event("call.answered")[0]["call_id"]
+    bridged = d.wait_event("transfer.bridged", call_id=call_id)[0]
+    code = target.wait(timeout=60)
+    expect(code == 0, "the target (sipp) exited %d:\n%s" % (code, "\n".join(target.lines("err"))))
+    sipp.wait_ok()   # our BYE once the target left
+    ended = d.wait_event("call.ended", call_id=call_id)[0]
+    expect(ended["outcome"] == "transferred" and
+           ended["reason"] == "the transfer target hung up", "call.ended %s" % ended)
+    stages = [s for s, _ in transfer_stages(d, call_id)]
+    expect(stages[:2] == ["refer-refused", "dialing"] and
+           ("refer-refused", "405") in transfer_stages(d, call_id),
+           "transfer.progress %s" % transfer_stages(d, call_id))
+    accepted = d.events("transfer.accepted", call_id)
+    expect(len(accepted) == 1 and accepted[0]["method"] == "bridge", "transfer.accepted %s" % accepted)
+    expect(bridged["caller_codec"] == "PCMU" and bridged["target_codec"] == "PCMU",
+           "transfer.bridged %s" % bridged)
+    done = d.wait_event("transfer.ended", call_id=call_id)[0]
+    to_target, to_caller = int(done["packets_to_target"]), int(done["packets_to_caller"])
+    print("bridged for %s s: %d RTP packets caller -> target, %d target -> caller (echo)"
+          % (done["duration_s"], to_target, to_caller))
+    expect(done["ended_by"] == "target", "transfer.ended %s" % done)
+    expect(to_target > 0 and to_caller > 0, "RTP did not flow both ways: %s" % done)
+
+
+def case_transfer_target_busy(d, ctx):
+    """REFER refused, and the target answers our INVITE 486: the model gets
+    an error output and tells the caller, who is still talking to it."""
+    make_caller_wav(ctx["dir"])
+    target = start_transfer_target(d, ctx, "target_busy.xml")
+    sipp = Sipp(d, os.path.join(OWN_SCENARIOS, "transfer_refer_refuse.xml"), service="transfer",
+                cwd=ctx["dir"], logdir=ctx["dir"])
+    ctx["cleanup"].append(sipp.kill)
+    call_id = d.wait_event("call.answered")[0]["call_id"]
+    failed = d.wait_event("transfer.failed", call_id=call_id)[0]
+    expect(failed["method"] == "bridge" and failed["sip_status"] == "486",
+           "transfer.failed %s" % failed)
+    result = d.wait_event("tool.result", call_id=call_id)[0]
+    expect(result["tool"] == "transfer_call" and result["result"] == "error" and
+           "486 Busy Here" in result["output"], "tool.result %s" % result)
+    # The sim answers a function output with "The function returned: ...";
+    # the caller keeps talking, so the answer may be cut short by barge-in.
+    said = wait_until(lambda: [e["text"] for e in d.events("transcript.ai", call_id)
+                               if e["text"].startswith("The function returned")],
+                      "the AI to tell the caller")
+    print("after the failed transfer the AI said: %s" % said[0])
+    expect(target.wait(timeout=30) == 0, "the target (sipp) failed")
+    expect(not d.events("transfer.bridged"), "bridged to a busy target?")
+    calls = d.calls()
+    expect(len(calls) == 1 and calls[0]["state"] == "answered", "GET /calls %s" % calls)
+    d.http("DELETE", "/calls/" + call_id)
+    sipp.wait_ok()
+    ended = d.wait_event("call.ended", call_id=call_id)[0]
+    expect(ended["outcome"] == "completed", "call.ended %s" % ended)
+
+
 class RtpListener:
     """Where the daemon's RTP to the caller goes (media_to_port_wait_bye.xml
     puts this port in its SDP): every packet with its arrival time."""
@@ -1223,6 +1350,12 @@ CASES = {
                        case_tool_send_dtmf),
     "tool-webhook": ("sim", 'speak --function-call lookup_order --function-args {"order":"A17"}',
                      case_tool_webhook),
+    "transfer-refer": ("sim", 'speak --function-call transfer_call '
+                       '--function-args {"reason":"billing"}', case_transfer_refer),
+    "transfer-bridge": ("sim", 'speak --function-call transfer_call '
+                        '--function-args {"reason":"billing"}', case_transfer_bridge),
+    "transfer-target-busy": ("sim", 'speak --function-call transfer_call '
+                             '--function-args {"reason":"billing"}', case_transfer_target_busy),
 }
 
 
