@@ -108,6 +108,7 @@ struct GstCallRecorderPrivate {
   std::mutex lock;
   Settings settings;
   State state;
+  GstClock *clock = nullptr;   /* the pipeline's; children get it at PLAYING */
 };
 
 struct _GstCallRecorder {
@@ -531,11 +532,59 @@ gst_call_recorder_handle_message (GstBin * bin, GstMessage * message)
   GST_BIN_CLASS (parent_class)->handle_message (bin, message);
 }
 
+/* A pipeline hands its clock to every element, nested ones included, before
+ * it gives out the base time, which a bin passes to its children only when
+ * it changes state itself. A live audiointerleave that runs in between (the
+ * call's sources are already live) takes absolute clock time for running
+ * time and fills the file with seconds of silence in a burst; every real
+ * buffer after that is "late" and dropped. So the children get the clock
+ * only after their base time, at PAUSED -> PLAYING; until then the
+ * interleaver has no clock and waits for data on both sides. */
+static gboolean
+gst_call_recorder_set_clock (GstElement * element, GstClock * clock)
+{
+  GstCallRecorder *self = GST_CALL_RECORDER (element);
+  {
+    std::lock_guard<std::mutex> guard (self->priv->lock);
+    gst_object_replace ((GstObject **) & self->priv->clock, (GstObject *) clock);
+  }
+  if (GST_STATE (element) == GST_STATE_PLAYING && GST_STATE_PENDING (element) ==
+      GST_STATE_VOID_PENDING)
+    return GST_ELEMENT_CLASS (parent_class)->set_clock (element, clock);
+  /* Only our own: GstElement's set_clock does not recurse. */
+  auto *element_class = static_cast<GstElementClass *> (g_type_class_peek (GST_TYPE_ELEMENT));
+  return element_class->set_clock (element, clock);
+}
+
+static void
+give_children_the_clock (GstCallRecorder * self)
+{
+  GstClock *clock;
+  {
+    std::lock_guard<std::mutex> guard (self->priv->lock);
+    clock = self->priv->clock ? GST_CLOCK (gst_object_ref (self->priv->clock)) : nullptr;
+  }
+  const GstClockTime base = gst_element_get_base_time (GST_ELEMENT (self));
+  GstIterator *it = gst_bin_iterate_elements (GST_BIN (self));
+  GValue item = G_VALUE_INIT;
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    gst_element_set_base_time (GST_ELEMENT (g_value_get_object (&item)), base);
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+  GST_ELEMENT_CLASS (parent_class)->set_clock (GST_ELEMENT (self), clock);
+  if (clock)
+    gst_object_unref (clock);
+}
+
 static GstStateChangeReturn
 gst_call_recorder_change_state (GstElement * element, GstStateChange transition)
 {
   GstCallRecorder *self = GST_CALL_RECORDER (element);
   State & st = self->priv->state;
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_PLAYING)
+    give_children_the_clock (self);
   if (transition == GST_STATE_CHANGE_NULL_TO_READY) {
     st.samples = 0;
     st.failed = false;
@@ -645,6 +694,7 @@ static void
 gst_call_recorder_finalize (GObject * object)
 {
   GstCallRecorder *self = GST_CALL_RECORDER (object);
+  gst_clear_object (&self->priv->clock);
   delete self->priv;
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -687,6 +737,7 @@ gst_call_recorder_class_init (GstCallRecorderClass * klass)
       "aligned in time, written atomically", "voxbridge");
 
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_call_recorder_change_state);
+  element_class->set_clock = GST_DEBUG_FUNCPTR (gst_call_recorder_set_clock);
   bin_class->handle_message = GST_DEBUG_FUNCPTR (gst_call_recorder_handle_message);
 
   gst_type_mark_as_plugin_api (GST_TYPE_CALL_RECORDER_FORMAT, (GstPluginAPIFlags) 0);

@@ -1267,9 +1267,7 @@ def case_recording(d, ctx):
                (who, lag * 20))
         # ... and all of it: where voxbridge-call had this side loud, so is
         # the recording (no holes from late or dropped audio).
-        # Known gap: the first ~100 ms after the answer is sometimes not in
-        # the recording (the interleaver starting up); not checked here.
-        loud_theirs = [i for i, v in enumerate(theirs[channel]) if v > 1000 and i >= 10]
+        loud_theirs = [i for i, v in enumerate(theirs[channel]) if v > 1000]
         # The lag is found in whole 20 ms frames while the true offset is
         # not: a frame at a word's edge may fall on its neighbour.
         missing = [i for i in loud_theirs
