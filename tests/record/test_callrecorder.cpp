@@ -359,6 +359,58 @@ TEST (CallRecorder, ASideThatNeverCarriedAnythingStillFinishes)
   EXPECT_GT (analyse (d, 1, 0.0, seconds).rms, 3000);
 }
 
+/* The element inside @rec made by @factory (a new reference). */
+GstElement *
+inner_element (GstElement * rec, const char *factory)
+{
+  GstElement *found = nullptr;
+  GstIterator *it = gst_bin_iterate_elements (GST_BIN (rec));
+  GValue item = G_VALUE_INIT;
+  while (!found && gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    GstElement *e = GST_ELEMENT (g_value_get_object (&item));
+    GstElementFactory *f = gst_element_get_factory (e);
+    if (f && g_str_equal (GST_OBJECT_NAME (f), factory))
+      found = GST_ELEMENT (gst_object_ref (e));
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+  return found;
+}
+
+TEST (CallRecorder, InterleaverGetsTheClockOnlyWithItsBaseTime)
+{
+  /* A pipeline hands out its clock before the base time reaches nested
+   * elements; a live interleaver running in between took absolute clock
+   * time for running time and wrote seconds of silence ahead of the call. */
+  const std::string path = temp_dir () + "/clock.wav";
+  GstElement *pipeline = gst_parse_launch ("callrecorder name=rec "
+      "audiotestsrc is-live=true ! audio/x-raw,rate=8000,channels=1 ! rec.caller "
+      "audiotestsrc is-live=true freq=880 ! audio/x-raw,rate=8000,channels=1 ! rec.ai",
+      nullptr);
+  ASSERT_NE (pipeline, nullptr);
+  GstElement *rec = gst_bin_get_by_name (GST_BIN (pipeline), "rec");
+  g_object_set (rec, "location", path.c_str (), NULL);
+  GstElement *interleave = inner_element (rec, "audiointerleave");
+  ASSERT_NE (interleave, nullptr);
+  gst_element_set_state (pipeline, GST_STATE_PAUSED);
+  GstClock *clock = gst_system_clock_obtain ();
+  gst_element_set_clock (pipeline, clock);   /* what a pipeline does first */
+  EXPECT_EQ (GST_ELEMENT_CLOCK (rec), clock);
+  EXPECT_EQ (GST_ELEMENT_CLOCK (interleave), nullptr);
+
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  gst_element_get_state (pipeline, nullptr, nullptr, 5 * GST_SECOND);
+  EXPECT_NE (GST_ELEMENT_CLOCK (interleave), nullptr);
+  EXPECT_EQ (gst_element_get_base_time (interleave), gst_element_get_base_time (rec));
+  EXPECT_NE (gst_element_get_base_time (interleave), 0u);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (clock);
+  gst_object_unref (interleave);
+  gst_object_unref (rec);
+  gst_object_unref (pipeline);
+}
+
 TEST (CallRecorder, UnwritableDirectoryFailsTheRecordingNotTheGraph)
 {
   const std::string path = temp_dir () + "/no/such/dir/call.wav";
