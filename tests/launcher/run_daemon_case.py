@@ -722,6 +722,7 @@ snd_path {bs}
     phone = Process("baresip", ["baresip", "-f", bs, "-t", "40", "-e",
                                 "/dial sip:+15550100@127.0.0.1:%d" % d.sip_port])
     ctx["cleanup"].append(lambda: phone.stop(signal.SIGKILL))
+    ctx["peers"].append(phone)
     call_id = d.wait_event("call.answered")[0]["call_id"]
     caller_text = d.wait_event("transcript.caller", call_id=call_id)[0]["text"]
     ai_text = d.wait_event("transcript.ai", call_id=call_id)[0]["text"]
@@ -1361,7 +1362,8 @@ def main():
     ai, behaviour, run = CASES[CASE]
     workdir = tempfile.mkdtemp(prefix="voxbridge-e2e-")
     env = dict(os.environ, OPENAI_API_KEY="sim-key")
-    ctx = {"dir": workdir, "cleanup": [], "stopped": False, "sim": None}
+    # "peers": processes whose output is shown when the case fails.
+    ctx = {"dir": workdir, "cleanup": [], "stopped": False, "sim": None, "peers": []}
     failures = []
     daemon = None
     silent = None
@@ -1404,6 +1406,10 @@ def main():
                     re.search(r"stopped: 0 call\(s\), 0 RTP port\(s\) still held", l)
                     for l in daemon.lines("err")):
                 failures.append("daemon did not report releasing everything")
+            if failures:
+                for peer in ctx["peers"]:
+                    print("---- %s stdout / stderr ----" % peer.name)
+                    print("\n".join(peer.lines("out") + peer.lines("err"))[-8000:])
             print("---- voxbridge stdout (call event log) ----")
             print("\n".join(daemon.lines("out")))
             print("---- voxbridge stderr ----")
