@@ -137,6 +137,16 @@ call_event_type_name (CallEventType type)
 }
 
 std::string
+format_event_number (double value, int decimals)
+{
+  gchar format[8];
+  g_snprintf (format, sizeof format, "%%.%df", CLAMP (decimals, 0, 9));
+  gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
+  g_ascii_formatd (buf, sizeof buf, format, value);
+  return buf;
+}
+
+std::string
 format_event_time (gint64 time_us)
 {
   const gint64 seconds = time_us / G_USEC_PER_SEC;

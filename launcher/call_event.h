@@ -60,6 +60,10 @@ const char *call_event_type_name (CallEventType type);
 /* RFC 3339 UTC with milliseconds: "2025-03-01T12:00:00.250Z". */
 std::string format_event_time (gint64 time_us);
 
+/* A number for an event field, with @decimals digits after the point and
+ * never a locale's decimal comma: "12.5". */
+std::string format_event_number (double value, int decimals);
+
 /* One line, no newline, for people:
  * 2025-03-01T12:00:00.250Z transcript.caller call=abc text="I need help" */
 std::string format_call_event_text (const CallEvent & event);

@@ -51,14 +51,6 @@ file_stem (const std::string & call_id)
   return out;
 }
 
-std::string
-seconds_text (double s)
-{
-  gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
-  g_ascii_formatd (buf, sizeof buf, "%.3f", s);
-  return buf;
-}
-
 /* The AI side is recorded where the caller hears it: siprtpsink sends at
  * its own pace (one packet per ptime) whatever the buffers' timestamps say,
  * so a buffer entering it goes on the wire after the audio it still has
@@ -613,7 +605,7 @@ CallRecording::done ()
     publish (CallEventType::RecordingReady, {{"path", recording_path_},
         {"format", recording_format_name (settings_.recording)},
         {"bytes", std::to_string (recording_bytes_)},
-        {"duration_s", seconds_text (recording_duration_s_)}});
+        {"duration_s", format_event_number (recording_duration_s_, 3)}});
   if (transcript_) {
     std::string error;
     if (transcript_->finish (error)) {

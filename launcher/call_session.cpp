@@ -28,14 +28,6 @@ is_ai_element (GstObject * object)
   return name && g_str_has_prefix (name, "realtime");
 }
 
-std::string
-format_seconds (double seconds)
-{
-  gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
-  g_ascii_formatd (buf, sizeof buf, "%.1f", seconds);
-  return buf;
-}
-
 }  // namespace
 
 CallSession::CallSession (CallSessionHost & host, sipd::CallPtr call, CallFacts facts)
@@ -462,7 +454,7 @@ CallSession::on_ended (const sipd::CallEnd & end)
   }
   host_.metrics ().calls_total.inc ({outcome_});
   std::vector<std::pair<std::string, std::string>> ended = {{"reason", reason},
-      {"duration_s", format_seconds (duration_s)}, {"outcome", outcome_},
+      {"duration_s", format_event_number (duration_s, 1)}, {"outcome", outcome_},
       {"sip_status", std::to_string (end.status)}};
   if (media_metrics_)   /* the per-call media summary */
     for (auto & field : media_metrics_->summary ())

@@ -5,6 +5,8 @@
 #include <json-glib/json-glib.h>
 
 #include "bridge_graph.h"
+#include "graph_elements.h"
+#include "json_text.h"
 
 namespace voxbridge::launcher {
 
@@ -29,14 +31,6 @@ header_text (const std::string & text)
     out += c < 0x20 || c == 0x7f ? ' ' : static_cast<char> (c);
   }
   return out;
-}
-
-std::string
-format_seconds (double seconds)
-{
-  gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
-  g_ascii_formatd (buf, sizeof buf, "%.1f", seconds);
-  return buf;
 }
 
 }  // namespace
@@ -78,19 +72,11 @@ CallTransfer::failure_output (const std::string & why)
 {
   JsonBuilder *builder = json_builder_new ();
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "status");
-  json_builder_add_string_value (builder, "failed");
-  json_builder_set_member_name (builder, "error");
-  json_builder_add_string_value (builder, ("The transfer failed (" + why +
-          "). The caller is still on the line with you.").c_str ());
+  json_add_string_member (builder, "status", "failed");
+  json_add_string_member (builder, "error", "The transfer failed (" + why +
+      "). The caller is still on the line with you.");
   json_builder_end_object (builder);
-  JsonNode *root = json_builder_get_root (builder);
-  gchar *text = json_to_string (root, FALSE);
-  std::string output (text);
-  g_free (text);
-  json_node_unref (root);
-  g_object_unref (builder);
-  return output;
+  return json_builder_take_text (builder);
 }
 
 std::string
@@ -251,7 +237,7 @@ CallTransfer::on_target_ended (const sipd::CallEnd & end)
     state_ = State::kDone;
     auto [to_target, to_caller] = stop_bridge ();
     publish (CallEventType::TransferEnded, {{"ended_by", "target"},
-        {"duration_s", format_seconds ((g_get_monotonic_time () - bridged_at_us_) / 1e6)},
+        {"duration_s", format_event_number ((g_get_monotonic_time () - bridged_at_us_) / 1e6, 1)},
         {"packets_to_target", std::to_string (to_target)},
         {"packets_to_caller", std::to_string (to_caller)}});
     if (hooks_.end_call)
@@ -348,7 +334,7 @@ CallTransfer::caller_ended ()
   if (was_bridged) {
     auto [to_target, to_caller] = stop_bridge ();
     publish (CallEventType::TransferEnded, {{"ended_by", "caller"},
-        {"duration_s", format_seconds ((g_get_monotonic_time () - bridged_at_us_) / 1e6)},
+        {"duration_s", format_event_number ((g_get_monotonic_time () - bridged_at_us_) / 1e6, 1)},
         {"packets_to_target", std::to_string (to_target)},
         {"packets_to_caller", std::to_string (to_caller)}});
   }
@@ -376,15 +362,10 @@ CallTransfer::stop_bridge ()
   }
   if (!bridge_)
     return {0, 0};
-  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (bridge_));
-  GValue item = G_VALUE_INIT;
-  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
-    GstElement *element = GST_ELEMENT (g_value_get_object (&item));
-    GstElementFactory *factory = gst_element_get_factory (element);
-    if (factory && g_str_equal (GST_OBJECT_NAME (factory), "siprtpsink")) {
+  for_each_element_of_factory (bridge_, "siprtpsink", [&] (GstElement * sink) {
       gchar *call_id = nullptr;
       GstStructure *stats = nullptr;
-      g_object_get (element, "call-id", &call_id, "stats", &stats, nullptr);
+      g_object_get (sink, "call-id", &call_id, "stats", &stats, nullptr);
       guint64 sent = 0;
       if (stats)
         gst_structure_get_uint64 (stats, "packets-sent", &sent);
@@ -392,11 +373,7 @@ CallTransfer::stop_bridge ()
       if (stats)
         gst_structure_free (stats);
       g_free (call_id);
-    }
-    g_value_reset (&item);
-  }
-  g_value_unset (&item);
-  gst_iterator_free (it);
+    });
   gst_element_set_state (bridge_, GST_STATE_NULL);
   gst_object_unref (bridge_);
   bridge_ = nullptr;
