@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Smoke run of voxbridge-bench: 3 calls for 5 s in each mode against a real
 launcher and the off-line Realtime server. Checks that every call completed,
-that the JSON holds every figure, and that audio was found in both
-directions; no timing bounds (the machine is shared). Prints the table."""
+that the JSON holds every figure, that audio was found in both directions
+(echo modes) and that the callers interrupted the model (bargein); no timing
+bounds (the machine is shared). Prints the table."""
 import json
 import os
 import subprocess
@@ -16,13 +17,13 @@ FIGURES = ["cpu_percent_per_call", "rss_kib_per_call", "threads_per_call",
            "launcher_rtp_out", "launcher_rtp_lost", "launcher_rtp_late",
            "launcher_rtp_duplicates", "graph_audio_discarded_ms", "caller_rtp_sent",
            "caller_rtp_received", "caller_rtp_lost", "caller_rtp_late",
-           "caller_rtp_duplicates", "calls_correlated", "barge_in_cutoff"]
+           "caller_rtp_duplicates", "calls_correlated"]
 
 with tempfile.TemporaryDirectory() as tmp:
     out = os.path.join(tmp, "bench.json")
     md = os.path.join(tmp, "BENCHMARKS.md")
-    proc = subprocess.run([bench, "--mode", "g711,pcm24k", "--calls", "3", "--rate", "10",
-                           "--duration", "5", "--json", out, "--write-benchmarks-md", md,
+    proc = subprocess.run([bench, "--mode", "g711,pcm24k,bargein", "--calls", "3",
+                           "--rate", "10", "--duration", "5", "--json", out, "--write-benchmarks-md", md,
                            "--work-dir", os.path.join(tmp, "work")],
                           capture_output=True, text=True, timeout=170)
     print(proc.stdout)
@@ -31,7 +32,13 @@ with tempfile.TemporaryDirectory() as tmp:
         sys.exit(f"voxbridge-bench exited {proc.returncode}")
     report = json.load(open(out))
     assert report["machine"]["cores"] >= 1, report["machine"]
-    assert len(report["runs"]) == 2, report["runs"]
+    assert len(report["runs"]) == 3, report["runs"]
+    barge_in = report["runs"].pop()
+    assert barge_in["mode"] == "bargein" and barge_in["error"] == "", barge_in
+    assert barge_in["calls_answered"] == 3 and barge_in["calls_failed"] == 0, barge_in
+    cutoff = barge_in["barge_in_cutoff_ms"]
+    assert cutoff["count"] > 0, ("no interruption measured", barge_in)
+    assert cutoff["p50"] <= cutoff["p99"] <= cutoff["max"], cutoff
     for run in report["runs"]:
         name = f'{run["mode"]} x{run["calls"]}'
         assert run["error"] == "", (name, run["error"])
@@ -65,6 +72,7 @@ with tempfile.TemporaryDirectory() as tmp:
             assert int(event["packets_in"]) > 0, event
     assert report["runs"][0]["latency_verified"], "G.711 chunks should match by content"
     text = open(md).read()
-    for needle in ("## Machine", "## Results", "g711 x3", "pcm24k x3", "GStreamer"):
+    for needle in ("## Machine", "## Results", "g711 x3", "pcm24k x3", "bargein x3",
+                   "barge-in cut-off", "GStreamer"):
         assert needle in text, needle
 print("bench smoke: OK")

@@ -8,6 +8,7 @@
 #include <random>
 #include <sstream>
 
+#include "barge_in_cutoff.h"
 #include "bench_stats.h"
 #include "process_probe.h"
 #include "rtp_engine.h"
@@ -228,6 +229,78 @@ TEST (Correlation, Pcm24kPlacesBySamplesAndCorrelation)
   EXPECT_FALSE (c.to_caller_ms.empty ());
   EXPECT_GT (summarize (c.round_trip_ms).p50, 50);
   EXPECT_LT (summarize (c.round_trip_ms).p50, 80);
+}
+
+/* A caller's received stream, a packet every 20 ms from 0: @speaking
+ * says which carry the model's audio (the rest is PCMU silence). */
+CallerTrace
+received_stream (const std::vector<bool> & speaking)
+{
+  CallerTrace t;
+  for (size_t p = 0; p < speaking.size (); p++) {
+    t.received_offsets.push_back (t.received.size ());
+    t.received_ns.push_back (static_cast<int64_t> (p) * 20 * kMs);
+    for (size_t i = 0; i < 160; i++)
+      t.received.push_back (speaking[p] ? static_cast<uint8_t> (0x20 + i % 7) : 0xff);
+  }
+  return t;
+}
+
+TEST (BargeInCutoff, LastSpeakingPacketAfterSpeechStarted)
+{
+  /* The answer plays from packet 10; speech_started at 405 ms (packet 20
+   * arrived at 400 ms); the answer's last packet arrives at 420 ms. */
+  std::vector<bool> speaking (100, false);
+  for (size_t p = 10; p <= 21; p++)
+    speaking[p] = true;
+  SimSessionLog log;
+  log.speech_started_ns = {405 * kMs};
+  BargeInCutoffs r = barge_in_cutoffs (received_stream (speaking), log);
+  ASSERT_EQ (r.cutoff_ms.size (), 1u);
+  EXPECT_DOUBLE_EQ (r.cutoff_ms[0], 15.0);
+  EXPECT_EQ (r.idle_speech_starts, 0u);
+}
+
+TEST (BargeInCutoff, NextAnswerIsNotPartOfTheInterruptedOne)
+{
+  /* The next answer's first delta leaves the server at 600 ms: its audio
+   * (from 640 ms) must not count as the interrupted answer going on. */
+  std::vector<bool> speaking (100, false);
+  for (size_t p = 10; p <= 20; p++)
+    speaking[p] = true;
+  for (size_t p = 32; p < 60; p++)
+    speaking[p] = true;
+  SimSessionLog log;
+  log.speech_started_ns = {410 * kMs};
+  log.out.push_back ({100 * kMs, 0, 800, 0});   /* the interrupted answer */
+  log.out.push_back ({600 * kMs, 800, 800, 0});  /* the next one */
+  BargeInCutoffs r = barge_in_cutoffs (received_stream (speaking), log);
+  ASSERT_EQ (r.cutoff_ms.size (), 1u);
+  EXPECT_DOUBLE_EQ (r.cutoff_ms[0], -10.0);   /* the last packet came before the event */
+}
+
+TEST (BargeInCutoff, SpeechStartedWhileNothingPlaysIsNotAnInterruption)
+{
+  std::vector<bool> speaking (100, false);
+  for (size_t p = 10; p <= 20; p++)
+    speaking[p] = true;
+  SimSessionLog log;
+  log.speech_started_ns = {1000 * kMs, 50 * kMs};
+  BargeInCutoffs r = barge_in_cutoffs (received_stream (speaking), log);
+  EXPECT_TRUE (r.cutoff_ms.empty ());
+  EXPECT_EQ (r.idle_speech_starts, 2u);
+}
+
+TEST (TimingLog, ReadsSpeechStarted)
+{
+  std::istringstream text ("sess_1 open 5\nsess_1 speech_started 1234\n"
+      "sess_1 speech_started 99\n");
+  std::map<std::string, SimSessionLog> sessions;
+  std::string error;
+  ASSERT_TRUE (parse_timing_log (text, &sessions, &error)) << error;
+  EXPECT_EQ (sessions["sess_1"].speech_started_ns, (std::vector<int64_t> {1234, 99}));
+  std::istringstream bad ("sess_1 speech_started x\n");
+  EXPECT_FALSE (parse_timing_log (bad, &sessions, &error));
 }
 
 TEST (RtpAccounting, CountsLostLateAndDuplicates)

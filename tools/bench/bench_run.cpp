@@ -8,6 +8,7 @@
 
 #include "bench_run.h"
 
+#include "barge_in_cutoff.h"
 #include "process_probe.h"
 #include "rtp_engine.h"
 #include "timing_correlation.h"
@@ -187,8 +188,8 @@ bool
 make_bench_pipeline (const Paths &paths, const RunSettings &settings, std::string *out_path,
     std::string *error)
 {
-  const std::string name = settings.mode == "g711" ? "connect-evt-g711.pipeline" :
-      "connect-evt-pcm24k.pipeline";
+  const std::string name = settings.mode == "pcm24k" ? "connect-evt-pcm24k.pipeline" :
+      "connect-evt-g711.pipeline";
   const std::string source = paths.pipelines_dir + "/" + name;
   gchar *text = nullptr;
   if (!g_file_get_contents (source.c_str (), &text, nullptr, nullptr)) {
@@ -213,6 +214,26 @@ make_bench_pipeline (const Paths &paths, const RunSettings &settings, std::strin
   }
   *out_path = paths.work_dir + "/bench-" + name;
   return write_file (*out_path, pipeline, error);
+}
+
+/* The callers' audio in bargein mode: the speech cut into phrases of
+ * 1.6 s with 1.6 s of silence after each. The server's VAD ends the turn
+ * 0.5 s into the pause and answers (several seconds of speech, sent faster
+ * than real time), and the next phrase starts about a second into the
+ * answer: an interruption every 3.2 s per call. */
+std::vector<uint8_t>
+phrases_with_pauses (const std::vector<uint8_t> &speech)
+{
+  constexpr size_t kPhrase = 8000 * 16 / 10, kPause = 8000 * 16 / 10;
+  std::vector<uint8_t> out;
+  for (size_t at = 0; at + kPhrase <= speech.size (); at += kPhrase) {
+    out.insert (out.end (), speech.begin () + static_cast<long> (at),
+        speech.begin () + static_cast<long> (at + kPhrase));
+    out.insert (out.end (), kPause, 0xFF);
+  }
+  if (out.empty ())
+    out = speech;
+  return out;
 }
 
 /* ---- the calls ---- */
@@ -432,7 +453,9 @@ run_benchmark (const RunSettings &settings, const Paths &paths,
 {
   RunResult result;
   result.settings = settings;
-  const bool g711 = settings.mode == "g711";
+  const bool barge_in_mode = settings.mode == "bargein";
+  const bool g711 = settings.mode == "g711" || barge_in_mode;
+  const std::vector<uint8_t> turns = barge_in_mode ? phrases_with_pauses (speech) : speech;
   std::string error;
 
   std::string pipeline_path;
@@ -441,10 +464,11 @@ run_benchmark (const RunSettings &settings, const Paths &paths,
     return result;
   }
 
-  /* The off-line Realtime server, echoing. */
+  /* The off-line Realtime server: echoing, or answering each turn. */
   const std::string timing_path = paths.work_dir + "/sim-timing-" + settings.mode + "-" +
       std::to_string (settings.calls) + ".log";
-  GSubprocess *sim = spawn ({paths.sim, "--port", "0", "--behaviour", "echo", "--timing-log",
+  GSubprocess *sim = spawn ({paths.sim, "--port", "0", "--behaviour",
+      barge_in_mode ? "speak" : "echo", "--timing-log",
       timing_path}, {}, static_cast<GSubprocessFlags> (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
           G_SUBPROCESS_FLAGS_STDERR_SILENCE), &error);
   if (sim == nullptr) {
@@ -527,7 +551,7 @@ run_benchmark (const RunSettings &settings, const Paths &paths,
 
   /* Dial at the requested rate. */
   RtpEngine engine;
-  CallDriver driver (settings, speech, &engine);
+  CallDriver driver (settings, turns, &engine);
   if (!engine.start (&error) || !driver.start_sip (sip_port, &error)) {
     result.error = error;
     cleanup ();
@@ -629,7 +653,7 @@ run_benchmark (const RunSettings &settings, const Paths &paths,
   for (const auto &[id, session] : sessions)
     by_name[session.instructions] = &session;
 
-  std::vector<double> to_ai, to_caller, round_trip, setup_answer, setup_audio;
+  std::vector<double> to_ai, to_caller, round_trip, setup_answer, setup_audio, cutoffs;
   bool all_verified = true;
   for (auto &c : driver.calls ()) {
     if (c->answer_ns != 0)
@@ -645,6 +669,11 @@ run_benchmark (const RunSettings &settings, const Paths &paths,
     auto it = by_name.find (c->name);
     if (it == by_name.end ())
       continue;
+    if (barge_in_mode) {
+      BargeInCutoffs b = barge_in_cutoffs (s.trace, *it->second);
+      cutoffs.insert (cutoffs.end (), b.cutoff_ms.begin (), b.cutoff_ms.end ());
+      result.barge_in_idle += b.idle_speech_starts;
+    }
     if (!g711) {
       s.trace.sent_linear = ulaw_to_linear_samples (s.trace.sent);
       s.trace.received_linear = ulaw_to_linear_samples (s.trace.received);
@@ -667,6 +696,7 @@ run_benchmark (const RunSettings &settings, const Paths &paths,
   result.round_trip = summarize (round_trip);
   result.setup_answer = summarize (setup_answer);
   result.setup_first_audio = summarize (setup_audio);
+  result.barge_in_cutoff = summarize (cutoffs);
   if (result.calls_correlated < result.calls_answered)
     result.notes += std::to_string (result.calls_answered - result.calls_correlated) +
         " answered call(s) not found in the sim's timing log. ";

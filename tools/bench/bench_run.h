@@ -12,7 +12,10 @@
 namespace voxbridge::bench {
 
 struct RunSettings {
-  std::string mode = "g711";   /* g711 (passthrough) or pcm24k (resampling) */
+  /* g711 (passthrough), pcm24k (resampling): the sim echoes;
+   * bargein: G.711, the sim answers every turn and the callers talk over
+   * its answers (phrases with pauses), for the barge-in cut-off. */
+  std::string mode = "g711";
   int calls = 50;
   double rate = 20;            /* calls per second */
   int duration_s = 20;         /* steady state, once every call is up */
@@ -45,6 +48,10 @@ struct RunResult {
   /* latency, ms */
   Summary to_ai, to_caller, round_trip, setup_answer, setup_first_audio;
   bool latency_verified = false;     /* content-matched (G.711) rather than placed */
+  /* bargein mode: server's speech_started -> the interrupted answer's last
+   * packet at the caller, ms; speech_started with nothing playing */
+  Summary barge_in_cutoff;
+  size_t barge_in_idle = 0;
   /* RTP: from the launcher (/metrics) and as the callers saw it */
   double launcher_rtp_in = 0, launcher_rtp_out = 0;
   double launcher_lost = 0, launcher_late = 0, launcher_duplicates = 0;
@@ -63,7 +70,8 @@ struct RunResult {
  * drop frames). @why says what failed. */
 bool run_sustained (const RunResult &result, std::string *why);
 
-/* @speech: the G.711 (PCMU) loop every caller streams. */
+/* @speech: the G.711 (PCMU) loop every caller streams (in bargein mode
+ * cut into phrases with pauses between them). */
 RunResult run_benchmark (const RunSettings &settings, const Paths &paths,
     const std::vector<uint8_t> &speech);
 

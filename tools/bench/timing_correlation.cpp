@@ -39,6 +39,11 @@ parse_timing_log (std::istream &input, std::map<std::string, SimSessionLog> *ses
     bool ok = true;
     if (kind == "open") {
       ok = static_cast<bool> (fields >> session.open_ns);
+    } else if (kind == "speech_started") {
+      int64_t t;
+      ok = static_cast<bool> (fields >> t);
+      if (ok)
+        session.speech_started_ns.push_back (t);
     } else if (kind == "close") {
       int64_t t;
       ok = static_cast<bool> (fields >> t);

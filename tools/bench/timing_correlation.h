@@ -38,6 +38,7 @@ struct SimSessionLog {
   int64_t open_ns = 0;
   std::vector<SimChunk> in;
   std::vector<SimChunk> out;
+  std::vector<int64_t> speech_started_ns;  /* when the server sent speech_started */
 };
 
 /* Parses a --timing-log file. False and @error ("line N: ...") on a

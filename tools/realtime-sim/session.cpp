@@ -286,6 +286,8 @@ Session::on_speech_started (int64_t audio_start_ms)
   json_object_set_int_member (ev, "audio_start_ms", audio_start_ms);
   json_object_set_string_member (ev, "item_id", speech_item_id_.c_str ());
   send (ev);
+  if (env_.timing_log)
+    env_.timing_log->session_event (config_.id, "speech_started", monotonic_ns ());
 
   /* Barge-in, as the service does. Echo mode never lets VAD touch responses. */
   if (response_ && config_.turn_detection.interrupt_response &&

@@ -11,6 +11,7 @@
  *   <session> instructions <t_ns> <instructions, blanks as _>
  *   <session> in <t_ns> <offset> <len> <hash>
  *   <session> out <t_ns> <offset> <len> <hash>
+ *   <session> speech_started <t_ns>     (input_audio_buffer.speech_started sent)
  *   <session> close <t_ns>
  *
  * Lines are buffered and written out when the log is closed (at exit), so
