@@ -615,6 +615,8 @@ def case_greeting(d, ctx):
     expect(d.events("call.started")[0]["route"] == "greeter", "route")
     ai = d.wait_event("transcript.ai", call_id=call_id)[0]
     print("AI opened the call with: %s" % ai["text"])
+    # The sim says what it is asked to say word for word, as a model would.
+    expect(ai["text"] == "Hello, this is the voxbridge test line.", "greeting %s" % ai)
     expect(not d.events("transcript.caller"), "the caller said something?")
     d.http("DELETE", "/calls/" + call_id)
     sipp.wait_ok()

@@ -438,6 +438,10 @@ TEST (ReplyBook, UsesRepliesInTurnAndStatesWhatItKnows)
   ReplyBook plain ({});
   EXPECT_NE (plain.reply_to_speech (1800).find ("1.8 seconds"), std::string::npos);
   EXPECT_EQ (ReplyBook::reply_to_text ("hi"), "You wrote: hi");
+  EXPECT_EQ (ReplyBook::reply_to_text ("Greet the caller by saying: \"Hello there.\""),
+      "Hello there.");
+  EXPECT_EQ (ReplyBook::reply_to_text ("saying: \"\" and then"),
+      "You wrote: saying: \"\" and then");
   EXPECT_EQ (ReplyBook::reply_to_function_output ("{\"t\":5}"), "The function returned: {\"t\":5}");
   EXPECT_EQ (speech_placeholder_transcript (1840), "[speech 1.8 s]");
 }

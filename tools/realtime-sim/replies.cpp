@@ -42,6 +42,15 @@ ReplyBook::reply_without_input ()
 std::string
 ReplyBook::reply_to_text (const std::string &text)
 {
+  /* Asked to say something word for word ('... by saying: "Hello"', as a
+   * greeting is asked for): say it, as a model would. */
+  const size_t saying = text.find ("saying: \"");
+  if (saying != std::string::npos) {
+    const size_t begin = saying + 9;
+    const size_t end = text.find ('"', begin);
+    if (end != std::string::npos && end > begin)
+      return text.substr (begin, end - begin);
+  }
   return "You wrote: " + text;
 }
 
