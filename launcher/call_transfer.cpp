@@ -324,8 +324,12 @@ void
 CallTransfer::caller_ended ()
 {
   clear_answer_timer ();
-  const bool was_bridged = state_ == State::kBridged;
+  const State was = state_;
+  const bool was_bridged = was == State::kBridged;
   state_ = State::kDone;
+  if (was == State::kReferring || was == State::kDialing)
+    publish (CallEventType::TransferFailed, {{"method", was == State::kDialing ? "bridge" : "refer"},
+        {"sip_status", "0"}, {"reason", "the caller hung up first"}});
   if (target_) {
     sipd::CallPtr target = std::move (target_);
     target->set_listener ({});

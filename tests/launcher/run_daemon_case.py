@@ -907,6 +907,33 @@ def case_transfer_target_busy(d, ctx):
     expect(ended["outcome"] == "completed", "call.ended %s" % ended)
 
 
+def case_transfer_caller_leaves(d, ctx):
+    """REFER refused; while the target rings, the caller hangs up: the
+    daemon cancels its INVITE to the target (sipp checks CANCEL, 487, ACK)
+    and nothing is left behind (no call, no RTP port)."""
+    make_caller_wav(ctx["dir"])
+    target = start_transfer_target(d, ctx, "target_ring_cancel.xml")
+    sipp = Sipp(d, os.path.join(OWN_SCENARIOS, "transfer_refuse_hang_up.xml"),
+                service="transfer", cwd=ctx["dir"], logdir=ctx["dir"])
+    ctx["cleanup"].append(sipp.kill)
+    ctx["peers"].append(target)
+    call_id = d.wait_event("call.answered")[0]["call_id"]
+    d.wait_event("transfer.progress", call_id=call_id)
+    wait_until(lambda: ("target-ringing", "180") in transfer_stages(d, call_id),
+               "the target to ring")
+    sipp.wait_ok()
+    ended = d.wait_event("call.ended", call_id=call_id)[0]
+    expect(ended["reason"] == "remote hung up", "call.ended %s" % ended)
+    code = target.wait(timeout=30)
+    expect(code == 0, "the target (sipp) exited %d:\n%s" % (code, "\n".join(target.lines("err"))))
+    expect(not d.events("transfer.bridged") and not d.events("transfer.accepted"),
+           "bridged or accepted after the caller left?")
+    failed = d.events("transfer.failed", call_id)
+    expect(len(failed) == 1 and failed[0]["method"] == "bridge" and
+           failed[0]["reason"] == "the caller hung up first", "transfer.failed %s" % failed)
+    print("transfer stages: %s" % transfer_stages(d, call_id))
+
+
 class RtpListener:
     """Where the daemon's RTP to the caller goes (media_to_port_wait_bye.xml
     puts this port in its SDP): every packet with its arrival time."""
@@ -1357,6 +1384,9 @@ CASES = {
                         '--function-args {"reason":"billing"}', case_transfer_bridge),
     "transfer-target-busy": ("sim", 'speak --function-call transfer_call '
                              '--function-args {"reason":"billing"}', case_transfer_target_busy),
+    "transfer-caller-leaves": ("sim", 'speak --function-call transfer_call '
+                               '--function-args {"reason":"billing"}',
+                               case_transfer_caller_leaves),
 }
 
 
