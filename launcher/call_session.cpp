@@ -279,8 +279,25 @@ CallSession::attach_tools (GstElement * pipeline)
       return queued == TRUE;
     };
     hooks.publish = [weak] (CallEventType type, CallEventFields fields) {
-      if (auto self = weak.lock ())
-        self->publish (type, std::move (fields));
+      auto self = weak.lock ();
+      if (!self)
+        return;
+      if (type == CallEventType::ToolResult) {
+        std::string tool, result;
+        for (const auto & [key, value] : fields) {
+          if (key == "tool")
+            tool = value;
+          else if (key == "result")
+            result = value;
+        }
+        /* The name comes from the model: only the route's own tools get a
+         * label of their own (a bounded set). */
+        const auto & offered = self->route_->tools;
+        if (std::find (offered.begin (), offered.end (), tool) == offered.end ())
+          tool = "unknown";
+        self->host_.metrics ().tool_calls_total.inc ({tool, result});
+      }
+      self->publish (type, std::move (fields));
     };
     hooks.graph_element = [weak] (const char *factory) -> GstElement * {
       auto self = weak.lock ();
@@ -744,6 +761,10 @@ CallSession::handle_element_message (GstMessage * message)
     guint64 end_ms = 0, dropped_ms = 0;
     gst_structure_get_uint64 (s, "audio-end-ms", &end_ms);
     gst_structure_get_uint64 (s, "dropped-ms", &dropped_ms);
+    const std::string counted_at = text_of ("counted-at");
+    host_.metrics ().barge_ins_total.inc ({counted_at.empty () ? "unknown" : counted_at});
+    host_.metrics ().barge_in_dropped_audio_seconds.observe (
+        static_cast<double> (dropped_ms) / 1000.0);
     publish (CallEventType::BargeIn, {{"item_id", text_of ("item-id")},
         {"audio_end_ms", std::to_string (end_ms)}, {"counted_at", text_of ("counted-at")},
         {"dropped_ms", std::to_string (dropped_ms)}});

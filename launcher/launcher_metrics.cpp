@@ -43,7 +43,16 @@ LauncherMetrics::LauncherMetrics (MetricsRegistry & registry)
     call_setup_seconds (registry.add_histogram ("voxbridge_call_setup_seconds",
           "Call setup: INVITE received (inbound) or sent (outbound) to the 200 OK, "
           "including the AI session's connect time.", {"direction"},
-          {0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10}))
+          {0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10})),
+    barge_ins_total (registry.add_counter ("voxbridge_barge_ins_total",
+          "Callers interrupting the model, by what the truncate's audio_end_ms was counted "
+          "from (wire: audio sent over RTP; elapsed: time).", {"counted_at"})),
+    barge_in_dropped_audio_seconds (registry.add_histogram (
+          "voxbridge_barge_in_dropped_audio_seconds",
+          "Model audio already received and dropped unplayed at a barge-in.", {},
+          {0.1, 0.25, 0.5, 1, 2, 5, 10, 30})),
+    tool_calls_total (registry.add_counter ("voxbridge_tool_calls_total",
+          "Function calls of the model, by tool and result (ok, error).", {"tool", "result"}))
 {
 }
 

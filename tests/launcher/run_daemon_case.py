@@ -897,6 +897,10 @@ def case_transfer_target_busy(d, ctx):
                                if e["text"].startswith("The function returned")],
                       "the AI to tell the caller")
     print("after the failed transfer the AI said: %s" % said[0])
+    # The caller talks over the AI's answer (caller.wav loops): barge-ins counted.
+    d.wait_event("barge_in", call_id=call_id)
+    expect(d.metric('voxbridge_barge_ins_total{counted_at="wire"}') >= 1, "barge-in metric")
+    expect(d.metric("voxbridge_barge_in_dropped_audio_seconds_count") >= 1, "dropped audio")
     expect(target.wait(timeout=30) == 0, "the target (sipp) failed")
     expect(not d.events("transfer.bridged"), "bridged to a busy target?")
     calls = d.calls()
@@ -1138,6 +1142,9 @@ def case_tool_webhook(d, ctx):
         sipp.wait_ok()
         d.wait_event("call.ended", call_id=call_id)
     expect(len(server.requests) == 2, "webhook requests %s" % server.requests)
+    for result in ("ok", "error"):
+        name = 'voxbridge_tool_calls_total{tool="lookup_order",result="%s"}' % result
+        expect(d.metric(name) == 1, "%s = %s" % (name, d.metric(name)))
     first = server.requests[0]
     expect(first["call_id"] == call_ids[0] and first["tool"] == "lookup_order" and
            first["arguments"] == {"order": "A17"} and first["tool_call_id"] and
