@@ -205,8 +205,28 @@ CallRecording::attach (GstElement * pipeline)
       gst_pad_unlink (src, peer);
       GstPad *tee_sink = gst_element_get_static_pad (tap.tee, "sink");
       GstPad *to_call = gst_element_request_pad_simple (tap.tee, "src_%u");
+      /* A base sink (realtimesink) blocks the tee while it waits for
+       * preroll, and the pipeline waits for the recorder's preroll, which
+       * needs that very tee: the call's branch gets a queue of its own. */
+      GstPad *call_input = GST_PAD (gst_object_ref (peer));
+      GstElement *follower = gst_pad_get_parent_element (peer);
+      const GType base_sink = g_type_from_name ("GstBaseSink");
+      if (follower && base_sink && G_TYPE_CHECK_INSTANCE_TYPE (follower, base_sink)) {
+        GstElement *queue = gst_element_factory_make ("queue", nullptr);
+        g_object_set (queue, "max-size-time", (guint64) 200 * GST_MSECOND,
+            "leaky", 2 /* downstream */, NULL);
+        gst_bin_add (bin, queue);
+        GstPad *queue_src = gst_element_get_static_pad (queue, "src");
+        gst_pad_link (queue_src, peer);
+        gst_object_unref (queue_src);
+        gst_object_unref (call_input);
+        call_input = gst_element_get_static_pad (queue, "sink");
+      }
+      if (follower)
+        gst_object_unref (follower);
       const bool ok = gst_pad_link (src, tee_sink) == GST_PAD_LINK_OK
-          && gst_pad_link (to_call, peer) == GST_PAD_LINK_OK;
+          && gst_pad_link (to_call, call_input) == GST_PAD_LINK_OK;
+      gst_object_unref (call_input);
       gst_object_unref (tee_sink);
       gst_object_unref (to_call);
       tap.tee_pad = gst_element_request_pad_simple (tap.tee, "src_%u");

@@ -1,6 +1,9 @@
 /* Shared network executor for Realtime sessions. */
 #include "io_thread.h"
 
+#include <mutex>
+#include <vector>
+
 namespace voxbridge::realtime {
 
 namespace {
@@ -20,17 +23,23 @@ io_thread_main (gpointer data)
   return nullptr;
 }
 
-gboolean
-run_closure (gpointer data)
-{
-  (*static_cast<std::function<void ()> *> (data)) ();
-  return G_SOURCE_REMOVE;
-}
+/* Work handed over by other threads. One wakeup of the I/O thread runs
+ * everything queued until then: with many calls, their 20 ms chunks share
+ * wakeups instead of costing one each. */
+std::mutex pending_lock;
+std::vector<std::function<void ()>> pending;
 
-void
-free_closure (gpointer data)
+gboolean
+run_pending (gpointer)
 {
-  delete static_cast<std::function<void ()> *> (data);
+  std::vector<std::function<void ()>> batch;
+  {
+    std::lock_guard<std::mutex> guard (pending_lock);
+    batch.swap (pending);
+  }
+  for (auto & fn : batch)
+    fn ();
+  return G_SOURCE_REMOVE;
 }
 
 }  // namespace
@@ -50,8 +59,27 @@ IoThread::context ()
 void
 IoThread::run (std::function<void ()> fn)
 {
-  g_main_context_invoke_full (context (), G_PRIORITY_DEFAULT, run_closure,
-      new std::function<void ()> (std::move (fn)), free_closure);
+  GMainContext *ctx = context ();
+  if (g_main_context_is_owner (ctx)) {
+    fn ();
+    return;
+  }
+  bool wake;
+  {
+    std::lock_guard<std::mutex> guard (pending_lock);
+    wake = pending.empty ();
+    pending.push_back (std::move (fn));
+  }
+  /* Otherwise a wakeup is already on its way and takes this along. An
+   * attached source (not g_main_context_invoke) always runs on the I/O
+   * thread, even before that thread first owns the context. */
+  if (wake) {
+    GSource *source = g_idle_source_new ();
+    g_source_set_priority (source, G_PRIORITY_DEFAULT);
+    g_source_set_callback (source, run_pending, nullptr, nullptr);
+    g_source_attach (source, ctx);
+    g_source_unref (source);
+  }
 }
 
 bool

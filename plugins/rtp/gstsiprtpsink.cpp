@@ -157,14 +157,12 @@ struct State {
   bool caps_ok = false;
   AudioQueue queue;
 
-  /* pacer */
-  GstTask *task = nullptr;
-  GRecMutex task_lock;
-  GstClockID clock_id = nullptr;
-  std::condition_variable wake;
+  /* pacer: one async clock notification per packet slot, no thread of
+   * its own (the clock's thread serves every call's pacer) */
+  GstClockID clock_id = nullptr;  /* the slot waited for, if any */
   bool running = false;         /* PLAYING: a packet every ptime */
   bool finished = false;        /* sent EOS or failed: idle until READY */
-  bool stopping = false;        /* PAUSED→READY: leave the loop */
+  bool stopping = false;        /* PAUSED→READY: no more slots */
   bool discont = false;         /* packet slots were skipped */
   bool stream_started = false;
   GstClockTime next_tick = 0;   /* running time of the next packet */
@@ -191,6 +189,8 @@ struct State {
 
 struct GstSipRtpSinkPrivate {
   std::mutex lock;
+  /* Held while a packet slot is served: stopping the pacer waits for it. */
+  std::mutex tick_lock;
   Settings settings;
   State state;
 };
@@ -255,7 +255,8 @@ static gboolean gst_sip_rtp_sink_query (GstPad * pad, GstObject * parent,
     GstQuery * query);
 static gboolean pace_pad_query (GstPad * pad, GstObject * parent,
     GstQuery * query);
-static void pace_loop (gpointer user_data);
+static gboolean on_pace_slot (GstClock * clock, GstClockTime time,
+    GstClockID id, gpointer user_data);
 static GstPadProbeReturn on_rtp_sent (GstPad * pad, GstPadProbeInfo * info,
     gpointer user_data);
 static gboolean gst_sip_rtp_sink_send_dtmf (GstSipRtpSink * self,
@@ -370,10 +371,6 @@ gst_sip_rtp_sink_init (GstSipRtpSink * self)
   State & state = self->priv->state;
 
   state.queue.adapter = gst_adapter_new ();
-  g_rec_mutex_init (&state.task_lock);
-  state.task = gst_task_new (pace_loop, self, nullptr);
-  gst_object_set_name (GST_OBJECT (state.task), "siprtpsink-pacer");
-  gst_task_set_lock (state.task, &state.task_lock);
 
   self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
   gst_pad_set_chain_function (self->sinkpad,
@@ -411,9 +408,6 @@ gst_sip_rtp_sink_finalize (GObject * object)
   GstSipRtpSink *self = GST_SIP_RTP_SINK (object);
   State & state = self->priv->state;
 
-  gst_task_join (state.task);
-  gst_object_unref (state.task);
-  g_rec_mutex_clear (&state.task_lock);
   g_object_unref (state.queue.adapter);
   gst_object_unref (self->pace_pad);
   delete self->priv;
@@ -986,47 +980,60 @@ push_stream_start (GstSipRtpSink * self, G711 codec, guint8 payload_type)
   gst_pad_push_event (self->pace_pad, gst_event_new_segment (&segment));
 }
 
+/* Asks the element's clock for the next packet slot. Called with the lock.
+ * The notification holds a reference to the element until it is done. */
 static void
-pace_loop (gpointer user_data)
+schedule_slot_locked (GstSipRtpSink * self)
 {
-  GstSipRtpSink *self = GST_SIP_RTP_SINK (user_data);
   State & state = self->priv->state;
-
+  if (!state.running || state.finished || state.stopping || state.clock_id)
+    return;
   GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
   if (clock == nullptr)
     clock = gst_system_clock_obtain ();
   GstClockTime base_time = gst_element_get_base_time (GST_ELEMENT (self));
-
-  /* The loop never pauses its own task (that could undo a concurrent
-   * gst_task_stop()): out of PLAYING it waits here. */
-  std::unique_lock<std::mutex> lock (self->priv->lock);
-  state.wake.wait (lock, [&state] {
-        return state.stopping || (state.running && !state.finished);
-      });
-  if (state.stopping) {
-    lock.unlock ();
-    gst_object_unref (clock);
-    return;
-  }
-  GstClockID id = gst_clock_new_single_shot_id (clock,
+  state.clock_id = gst_clock_new_single_shot_id (clock,
       base_time + state.next_tick);
-  state.clock_id = id;
-  lock.unlock ();
-
-  GstClockReturn clock_ret = gst_clock_id_wait (id, nullptr);
-
-  lock.lock ();
-  state.clock_id = nullptr;
-  gst_clock_id_unref (id);
-  if (clock_ret == GST_CLOCK_UNSCHEDULED || !state.running) {
-    lock.unlock ();
-    gst_object_unref (clock);
-    return;
+  gst_object_unref (clock);
+  if (gst_clock_id_wait_async (state.clock_id, on_pace_slot,
+          gst_object_ref (self), gst_object_unref) != GST_CLOCK_OK) {
+    GST_ELEMENT_ERROR (self, CORE, CLOCK, ("Could not schedule the next RTP "
+            "packet"), (nullptr));
+    gst_clock_id_unref (state.clock_id);
+    state.clock_id = nullptr;
+    state.finished = true;
   }
+}
+
+static void pace_slot (GstSipRtpSink * self, GstClock * clock, GstClockID id);
+
+/* The clock's thread (the system clock has one for every async wait of the
+ * process): one packet slot is due. */
+static gboolean
+on_pace_slot (GstClock * clock, GstClockTime time, GstClockID id,
+    gpointer user_data)
+{
+  GstSipRtpSink *self = GST_SIP_RTP_SINK (user_data);
+  std::lock_guard<std::mutex> serving (self->priv->tick_lock);
+  pace_slot (self, clock, id);
+  return TRUE;
+}
+
+static void
+pace_slot (GstSipRtpSink * self, GstClock * clock, GstClockID id)
+{
+  State & state = self->priv->state;
+  std::unique_lock<std::mutex> lock (self->priv->lock);
+  /* A slot of a pacer stopped or restarted since it was asked for. */
+  if (state.clock_id != id || !state.running || state.finished)
+    return;
+  gst_clock_id_unref (state.clock_id);
+  state.clock_id = nullptr;
+  const GstClockTime base_time =
+      gst_element_get_base_time (GST_ELEMENT (self));
 
   const GstClockTime ptime = state.ptime_ms * GST_MSECOND;
   GstClockTime now = gst_clock_get_time (clock);
-  gst_object_unref (clock);
   if (now > base_time + state.next_tick + MAX_LATENESS) {
     guint64 behind = (now - base_time - state.next_tick) / ptime;
     GST_WARNING_OBJECT (self, "pacer %" G_GUINT64_FORMAT " packets late, "
@@ -1124,7 +1131,10 @@ pace_loop (gpointer user_data)
   if (finish) {
     GST_INFO_OBJECT (self, "upstream ended and everything is sent");
     gst_pad_push_event (self->pace_pad, gst_event_new_eos ());
+    return;
   }
+  lock.lock ();
+  schedule_slot_locked (self);
 }
 
 /* udpsink's streaming thread: what actually goes on the wire. */
@@ -1328,8 +1338,12 @@ start_pacer (GstSipRtpSink * self)
     std::lock_guard<std::mutex> guard (self->priv->lock);
     GstClockTime now = clock ? gst_clock_get_time (clock) : 0;
     GstClockTime base_time = gst_element_get_base_time (GST_ELEMENT (self));
-    /* The first packet goes out at once, then one every ptime. */
-    GstClockTime next = now > base_time ? now - base_time : 0;
+    /* The first packet goes out on the next multiple of ptime of the clock,
+     * then one every ptime: the pacers of all calls with that ptime share
+     * their slots, so the clock's thread wakes once for all of them. */
+    const GstClockTime ptime = state.ptime_ms * GST_MSECOND;
+    GstClockTime slot = gst_util_uint64_scale_ceil (now, 1, ptime) * ptime;
+    GstClockTime next = slot > base_time ? slot - base_time : 0;
     if (state.stream_started && next > state.next_tick) {
       /* Resuming from PAUSED: the RTP timestamps jump by the pause. */
       state.frames_out += (next - state.next_tick) /
@@ -1338,11 +1352,10 @@ start_pacer (GstSipRtpSink * self)
     }
     state.next_tick = next;
     state.running = true;
-    state.wake.notify_all ();
+    schedule_slot_locked (self);
   }
   if (clock)
     gst_object_unref (clock);
-  gst_task_start (state.task);
 }
 
 /* PLAYING→PAUSED: the pacer idles. PAUSED→READY (@stop): it ends. */
@@ -1350,8 +1363,6 @@ static void
 stop_pacer (GstSipRtpSink * self, bool stop)
 {
   State & state = self->priv->state;
-  if (stop)
-    gst_task_stop (state.task);
   {
     std::lock_guard<std::mutex> guard (self->priv->lock);
     state.running = false;
@@ -1360,12 +1371,14 @@ stop_pacer (GstSipRtpSink * self, bool stop)
       state.flushing = true;
       state.space.notify_all ();
     }
-    state.wake.notify_all ();
-    if (state.clock_id)
+    if (state.clock_id) {
       gst_clock_id_unschedule (state.clock_id);
+      gst_clock_id_unref (state.clock_id);
+      state.clock_id = nullptr;
+    }
   }
-  if (stop)
-    gst_task_join (state.task);
+  /* A slot being served right now finishes first. */
+  std::lock_guard<std::mutex> served (self->priv->tick_lock);
 }
 
 static GstStateChangeReturn

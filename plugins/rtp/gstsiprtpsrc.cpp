@@ -5,9 +5,11 @@
  *
  * Receives the caller's RTP of one SIP call and outputs its G.711 audio as
  * `audio/x-mulaw` or `audio/x-alaw` (8 kHz mono), per the negotiated payload
- * type. Inside: udpsrc (on the call's socket) → rtpjitterbuffer →
- * rtpptdemux → rtppcmudepay / rtppcmadepay, and rtpdtmfdepay for RFC 4733
- * telephone events.
+ * type. Inside: the call's socket → rtpjitterbuffer → rtpptdemux →
+ * rtppcmudepay / rtppcmadepay, and rtpdtmfdepay for RFC 4733 telephone
+ * events. The socket is read by the process's one RTP receive thread
+ * (rtp_receiver.h) rather than by a udpsrc per call: a thread and a wakeup
+ * per packet less for every call.
  *
  * Bound to a call of the in-process sipd with `call-id`, or, without sipd,
  * to the explicit `port` / `address` / `payload` / `remote` settings; a
@@ -30,15 +32,16 @@
  */
 #include "gstsiprtpsrc.h"
 
-#include <gst/net/gstnetaddressmeta.h>
 #include <gst/rtp/gstrtpbuffer.h>
 
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 
+#include "rtp_receiver.h"
 #include "siprtp_binding.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_sip_rtp_src_debug);
@@ -52,6 +55,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_sip_rtp_src_debug);
 #define DEFAULT_ENCODING nullptr
 #define DEFAULT_DTMF_PAYLOAD 101
 #define DEFAULT_LATENCY 60
+/* No payload field: the jitter buffer then takes any payload type at 8 kHz;
+ * admit_packet filters the payload types before it. */
+#define RECEIVE_CAPS "application/x-rtp, media = (string) audio, " \
+    "clock-rate = (int) 8000"
 
 using voxbridge::CallBinding;
 using voxbridge::ExplicitRtpSettings;
@@ -98,6 +105,18 @@ struct Counters {
   guint64 dtmf_events = 0;
 };
 
+/* The receive thread's view: packets go to the jitter buffer only while
+ * PLAYING, stamped with their arrival in running time. */
+struct Receiving {
+  guint64 receiver_id = 0;
+  GstClock *clock = nullptr;
+  GstClockTime base_time = 0;
+  bool discont = true;
+  /* The source of the last packet, so latching looks only at changes. */
+  struct sockaddr_storage last_from = {};
+  socklen_t last_from_len = 0;
+};
+
 struct State {
   std::unique_ptr<CallBinding> binding;
   std::string call_id;
@@ -122,12 +141,13 @@ struct GstSipRtpSrcPrivate {
   std::mutex lock;
   Settings settings;
   State state;
+  Receiving receiving;          /* the receive thread's, see start_receiving */
 };
 
 struct _GstSipRtpSrc {
   GstBin parent;
 
-  GstElement *udpsrc;
+  GstPad *receive_pad;          /* the socket's datagrams, into the jitter buffer */
   GstElement *jitterbuffer;
   GstElement *ptdemux;
   GstPad *srcpad;
@@ -167,8 +187,8 @@ static void gst_sip_rtp_src_get_property (GObject * object, guint prop_id,
 static GstStateChangeReturn gst_sip_rtp_src_change_state (GstElement *
     element, GstStateChange transition);
 
-static GstPadProbeReturn on_udp_data (GstPad * pad, GstPadProbeInfo * info,
-    gpointer user_data);
+static gboolean receive_pad_query (GstPad * pad, GstObject * parent,
+    GstQuery * query);
 static GstCaps *on_request_pt_map (GstElement * ptdemux, guint pt,
     gpointer user_data);
 static void on_pt_pad_added (GstElement * ptdemux, GstPad * pad,
@@ -260,27 +280,23 @@ gst_sip_rtp_src_init (GstSipRtpSrc * self)
 {
   self->priv = new GstSipRtpSrcPrivate ();
 
-  self->udpsrc = make_child (self, "udpsrc", "udpsrc");
   self->jitterbuffer = make_child (self, "rtpjitterbuffer", "jitterbuffer");
   self->ptdemux = make_child (self, "rtpptdemux", "ptdemux");
 
-  if (self->udpsrc && self->jitterbuffer && self->ptdemux) {
-    /* No payload field: the jitter buffer then takes any payload type at
-     * 8 kHz; we filter the payload types before it. */
-    GstCaps *caps = gst_caps_from_string ("application/x-rtp, "
-        "media = (string) audio, clock-rate = (int) 8000");
-    g_object_set (self->udpsrc, "caps", caps, "close-socket", FALSE,
-        "retrieve-sender-address", TRUE, nullptr);
-    gst_caps_unref (caps);
+  /* Not one of the element's pads: the receive thread pushes the call's
+   * datagrams here. */
+  self->receive_pad = gst_pad_new ("receive", GST_PAD_SRC);
+  gst_pad_set_query_function (self->receive_pad, receive_pad_query);
+  gst_pad_set_element_private (self->receive_pad, self);
+
+  if (self->jitterbuffer && self->ptdemux) {
     g_object_set (self->jitterbuffer, "latency", DEFAULT_LATENCY,
         "do-lost", TRUE, nullptr);
-    gst_element_link_many (self->udpsrc, self->jitterbuffer, self->ptdemux,
-        nullptr);
-
-    GstPad *udp_pad = gst_element_get_static_pad (self->udpsrc, "src");
-    gst_pad_add_probe (udp_pad, GST_PAD_PROBE_TYPE_BUFFER, on_udp_data, self,
-        nullptr);
-    gst_object_unref (udp_pad);
+    GstPad *jitter_sink = gst_element_get_static_pad (self->jitterbuffer,
+        "sink");
+    gst_pad_link (self->receive_pad, jitter_sink);
+    gst_object_unref (jitter_sink);
+    gst_element_link (self->jitterbuffer, self->ptdemux);
     g_signal_connect (self->ptdemux, "request-pt-map",
         G_CALLBACK (on_request_pt_map), self);
     g_signal_connect (self->ptdemux, "pad-added",
@@ -299,6 +315,7 @@ gst_sip_rtp_src_finalize (GObject * object)
 {
   GstSipRtpSrc *self = GST_SIP_RTP_SRC (object);
 
+  gst_object_unref (self->receive_pad);
   delete self->priv;
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -486,46 +503,43 @@ apply_params_locked (GstSipRtpSrc * self)
 
 /* Latches the call to where the caller's RTP really comes from. */
 static void
-latch_source (GstSipRtpSrc * self, CallBinding & binding, GstBuffer * buffer)
+latch_source (GstSipRtpSrc * self, CallBinding & binding,
+    GSocketAddress * source)
 {
-  GstNetAddressMeta *meta = gst_buffer_get_net_address_meta (buffer);
-  if (meta == nullptr || !G_IS_INET_SOCKET_ADDRESS (meta->addr))
+  if (!G_IS_INET_SOCKET_ADDRESS (source))
     return;
   GSocketAddress *latched = binding.call ().latched_address ();
   bool same = false;
   if (latched && G_IS_INET_SOCKET_ADDRESS (latched)) {
     auto *a = G_INET_SOCKET_ADDRESS (latched);
-    auto *b = G_INET_SOCKET_ADDRESS (meta->addr);
+    auto *b = G_INET_SOCKET_ADDRESS (source);
     same = g_inet_socket_address_get_port (a) ==
         g_inet_socket_address_get_port (b) &&
         g_inet_address_equal (g_inet_socket_address_get_address (a),
         g_inet_socket_address_get_address (b));
   }
   if (!same) {
-    std::string from = voxbridge::socket_address_to_string (meta->addr);
+    std::string from = voxbridge::socket_address_to_string (source);
     GST_INFO_OBJECT (self, "latching to %s", from.c_str ());
-    binding.call ().latch (meta->addr);
+    binding.call ().latch (source);
   }
   g_clear_object (&latched);
 }
 
-/* udpsrc's streaming thread: lets only well-formed RTP of the negotiated
- * payload types through to the jitter buffer. */
-static GstPadProbeReturn
-on_udp_data (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+/* Lets only well-formed RTP of the negotiated payload types through to the
+ * jitter buffer, and counts the rest. */
+static bool
+admit_packet (GstSipRtpSrc * self, GstBuffer * buffer)
 {
-  GstSipRtpSrc *self = GST_SIP_RTP_SRC (user_data);
-  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-
-  std::unique_lock<std::mutex> lock (self->priv->lock);
+  std::lock_guard<std::mutex> guard (self->priv->lock);
   State & state = self->priv->state;
   apply_params_locked (self);
 
   if (!gst_rtp_buffer_map (buffer, GST_MAP_READ, &rtp)) {
     state.counters.invalid++;
     GST_LOG_OBJECT (self, "dropping a datagram that is not RTP");
-    return GST_PAD_PROBE_DROP;
+    return false;
   }
   gint pt = gst_rtp_buffer_get_payload_type (&rtp);
   guint payload_len = gst_rtp_buffer_get_payload_len (&rtp);
@@ -534,26 +548,147 @@ on_udp_data (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   if (pt != state.audio_pt && pt != state.dtmf_pt) {
     state.counters.wrong_payload_type++;
     GST_LOG_OBJECT (self, "dropping payload type %d", pt);
-    return GST_PAD_PROBE_DROP;
+    return false;
   }
   if ((pt == state.audio_pt && payload_len == 0) ||
       (pt == state.dtmf_pt && payload_len < 4)) {
     state.counters.invalid++;
-    return GST_PAD_PROBE_DROP;
+    return false;
   }
   if (!state.receive) {
     state.counters.not_receiving++;
-    return GST_PAD_PROBE_DROP;
+    return false;
   }
   state.counters.received++;
   state.counters.bytes += gst_buffer_get_size (buffer);
-  CallBinding *binding = state.binding.get ();
-  lock.unlock ();
+  return true;
+}
 
-  /* binding lives from NULL→READY to READY→NULL, longer than this thread. */
-  if (binding)
-    latch_source (self, *binding, buffer);
-  return GST_PAD_PROBE_OK;
+/* The receive thread: one datagram of the call's socket. */
+static void
+on_datagram (GstSipRtpSrc * self, const guint8 * data, gsize size,
+    const struct sockaddr_storage & from, socklen_t from_len)
+{
+  Receiving & receiving = self->priv->receiving;
+  GstBuffer *buffer = gst_buffer_new_memdup (data, size);
+  if (!admit_packet (self, buffer)) {
+    gst_buffer_unref (buffer);
+    return;
+  }
+  if (from_len != receiving.last_from_len ||
+      memcmp (&from, &receiving.last_from, from_len) != 0) {
+    /* binding lives from NULL→READY to READY→NULL, longer than receiving. */
+    CallBinding *binding;
+    {
+      std::lock_guard<std::mutex> guard (self->priv->lock);
+      binding = self->priv->state.binding.get ();
+    }
+    GSocketAddress *source = g_socket_address_new_from_native (
+        const_cast<struct sockaddr_storage *> (&from), from_len);
+    if (binding && source)
+      latch_source (self, *binding, source);
+    g_clear_object (&source);
+    memcpy (&receiving.last_from, &from, from_len);
+    receiving.last_from_len = from_len;
+  }
+  /* What a live source does: the arrival, in running time. */
+  GstClockTime now = gst_clock_get_time (receiving.clock);
+  GstClockTime arrival = now > receiving.base_time ?
+      now - receiving.base_time : 0;
+  GST_BUFFER_DTS (buffer) = arrival;
+  GST_BUFFER_PTS (buffer) = arrival;
+  if (receiving.discont) {
+    GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DISCONT);
+    receiving.discont = false;
+  }
+  gst_pad_push (self->receive_pad, buffer);
+}
+
+/* PAUSED→PLAYING: the receive thread starts handing over the socket's
+ * datagrams (what arrived before waits in the socket, like for a live
+ * udpsrc that only reads while playing). */
+static void
+start_receiving (GstSipRtpSrc * self)
+{
+  GSocket *socket = nullptr;
+  {
+    std::lock_guard<std::mutex> guard (self->priv->lock);
+    if (self->priv->state.binding)
+      socket = self->priv->state.binding->call ().socket ();
+  }
+  Receiving & receiving = self->priv->receiving;
+  if (socket == nullptr || receiving.receiver_id != 0)
+    return;
+  gst_clear_object (&receiving.clock);
+  receiving.clock = gst_element_get_clock (GST_ELEMENT (self));
+  if (receiving.clock == nullptr)
+    receiving.clock = gst_system_clock_obtain ();
+  receiving.base_time = gst_element_get_base_time (GST_ELEMENT (self));
+  receiving.receiver_id = voxbridge::RtpReceiver::add (socket,
+      [self] (const guint8 * data, gsize size,
+          const struct sockaddr_storage & from, socklen_t from_len) {
+        on_datagram (self, data, size, from, from_len);
+      });
+  if (receiving.receiver_id == 0)
+    GST_ELEMENT_ERROR (self, RESOURCE, READ, ("Could not receive RTP"),
+        ("the RTP receive thread cannot watch the call's socket"));
+}
+
+/* Out of PLAYING: when this returns, no datagram is being handed over. */
+static void
+stop_receiving (GstSipRtpSrc * self)
+{
+  Receiving & receiving = self->priv->receiving;
+  voxbridge::RtpReceiver::remove (receiving.receiver_id);
+  receiving.receiver_id = 0;
+  gst_clear_object (&receiving.clock);
+}
+
+static gboolean
+receive_pad_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_LATENCY:
+      /* A live source that adds no latency of its own. */
+      gst_query_set_latency (query, TRUE, 0, GST_CLOCK_TIME_NONE);
+      return TRUE;
+    case GST_QUERY_CAPS:{
+      GstCaps *caps = gst_caps_from_string (RECEIVE_CAPS);
+      GstCaps *filter;
+      gst_query_parse_caps (query, &filter);
+      if (filter) {
+        GstCaps *intersection = gst_caps_intersect_full (filter, caps,
+            GST_CAPS_INTERSECT_FIRST);
+        gst_caps_unref (caps);
+        caps = intersection;
+      }
+      gst_query_set_caps_result (query, caps);
+      gst_caps_unref (caps);
+      return TRUE;
+    }
+    default:
+      return FALSE;
+  }
+}
+
+/* READY→PAUSED: the stream the jitter buffer sees starts. */
+static void
+start_receive_stream (GstSipRtpSrc * self)
+{
+  gst_pad_set_active (self->receive_pad, TRUE);
+  gchar *stream_id = gst_pad_create_stream_id (self->receive_pad,
+      GST_ELEMENT (self), "rtp");
+  gst_pad_push_event (self->receive_pad,
+      gst_event_new_stream_start (stream_id));
+  g_free (stream_id);
+  GstCaps *caps = gst_caps_from_string (RECEIVE_CAPS);
+  gst_pad_push_event (self->receive_pad, gst_event_new_caps (caps));
+  gst_caps_unref (caps);
+  GstSegment segment;
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  gst_pad_push_event (self->receive_pad, gst_event_new_segment (&segment));
+  self->priv->receiving.discont = true;
+  self->priv->receiving.last_from_len = 0;
 }
 
 static GstCaps *
@@ -772,7 +907,6 @@ bind_call (GstSipRtpSrc * self)
     return false;
   }
 
-  g_object_set (self->udpsrc, "socket", binding->call ().socket (), nullptr);
   g_object_set (self->jitterbuffer, "latency", settings.latency_ms, nullptr);
 
   std::lock_guard<std::mutex> guard (self->priv->lock);
@@ -811,9 +945,9 @@ gst_sip_rtp_src_change_state (GstElement * element, GstStateChange transition)
 
   switch (transition) {
     case GST_STATE_CHANGE_NULL_TO_READY:
-      if (!self->udpsrc || !self->jitterbuffer || !self->ptdemux) {
+      if (!self->jitterbuffer || !self->ptdemux) {
         GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
-            ("udpsrc, rtpjitterbuffer or rtpptdemux is missing"), (nullptr));
+            ("rtpjitterbuffer or rtpptdemux is missing"), (nullptr));
         return GST_STATE_CHANGE_FAILURE;
       }
       if (!bind_call (self))
@@ -825,6 +959,13 @@ gst_sip_rtp_src_change_state (GstElement * element, GstStateChange transition)
       self->priv->state.dtmf = DtmfEvent ();
       break;
     }
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      stop_receiving (self);
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      stop_receiving (self);
+      gst_pad_set_active (self->receive_pad, FALSE);
+      break;
     default:
       break;
   }
@@ -840,11 +981,16 @@ gst_sip_rtp_src_change_state (GstElement * element, GstStateChange transition)
   }
 
   switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      start_receive_stream (self);
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
+      start_receiving (self);
+      break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       remove_depayloaders (self);
       break;
     case GST_STATE_CHANGE_READY_TO_NULL:{
-      g_object_set (self->udpsrc, "socket", nullptr, nullptr);
       std::lock_guard<std::mutex> guard (self->priv->lock);
       self->priv->state.binding.reset ();
       break;

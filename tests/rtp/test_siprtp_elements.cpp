@@ -209,9 +209,8 @@ class JitterInputCounter {
     GstElement *jb = gst_bin_get_by_name (GST_BIN (src), "jitterbuffer");
     pad_ = gst_element_get_static_pad (jb, "sink");
     gst_object_unref (jb);
-    GstElement *udpsrc = gst_bin_get_by_name (GST_BIN (src), "udpsrc");
-    udp_pad_ = gst_element_get_static_pad (udpsrc, "src");
-    gst_object_unref (udpsrc);
+    /* Whatever feeds the jitter buffer inside siprtpsrc. */
+    udp_pad_ = gst_pad_get_peer (pad_);
     probe_ = gst_pad_add_probe (pad_, GST_PAD_PROBE_TYPE_BUFFER, on_buffer,
         this, nullptr);
   }
@@ -229,8 +228,8 @@ class JitterInputCounter {
         return false;
       idle_ = false;
     }
-    /* The n-th packet is entering the jitter buffer; once udpsrc's pad is
-     * idle, the jitter buffer is done with it. */
+    /* The n-th packet is entering the jitter buffer; once the pad feeding
+     * it is idle, the jitter buffer is done with it. */
     gst_pad_add_probe (udp_pad_, GST_PAD_PROBE_TYPE_IDLE, on_idle, this,
         nullptr);
     std::unique_lock<std::mutex> lock (lock_);
