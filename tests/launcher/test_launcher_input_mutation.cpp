@@ -76,7 +76,7 @@ check_config (const std::string & text, const std::string & kind)
 
 TEST (DeploymentConfigMutation, MutatedConfigsLoadOrNameAnError)
 {
-  InputMutator mutator (0xc0f1u, 40);
+  InputMutator mutator (0xc0f1u, 25);
   for (const char *example : {"examples/local-dev.conf", "examples/connect-evt-azure.conf"})
     for (const Mutant & m : mutator.mutate (read_source (example)))
       check_config (m.text, m.kind);
@@ -341,8 +341,13 @@ TEST (DialRequestMutation, PostCallsBodyParsesOrNamesTheProblem)
       std::string error;
       if (parse_dial_request (m.text, request, error)) {
         EXPECT_FALSE (request.to.empty ());
+        for (const std::string *s : {&request.to, &request.from, &request.route})
+          EXPECT_TRUE (g_utf8_validate (s->data (), static_cast<gssize> (s->size ()), nullptr));
       } else {
+        /* The error goes back as the JSON body of the 400. */
         EXPECT_FALSE (error.empty ());
+        EXPECT_TRUE (g_utf8_validate (error.data (), static_cast<gssize> (error.size ()),
+            nullptr)) << describe_input (error);
       }
     }
   }
