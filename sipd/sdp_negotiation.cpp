@@ -202,7 +202,8 @@ choose (const SdpDescription &description, const NegotiationPolicy &policy)
  * some bytes outside the token characters in an m= line (e.g. UTF-8 "é" or
  * 0x17 inside "RTP/AVP"). The lines that carry the structure of the
  * description (RFC 4566: v o c t m b r z k) hold only ASCII tokens, numbers
- * and addresses, so anything else there is refused before Sofia sees it;
+ * and addresses, so anything else there is refused before Sofia sees it —
+ * except the o= username, which RFC 4566 lets be any non-whitespace bytes;
  * free text lines (s i u e p a) may hold UTF-8 and are left to Sofia. */
 bool
 check_structural_lines (std::string_view text, std::string *error)
@@ -223,7 +224,7 @@ check_structural_lines (std::string_view text, std::string *error)
       continue;
     for (char c : line) {
       const unsigned char u = static_cast<unsigned char> (c);
-      if ((u < 0x20 && u != '\t') || u >= 0x7f) {
+      if ((u < 0x20 && u != '\t') || u == 0x7f || (u > 0x7f && line[0] != 'o')) {
         gchar *hex = g_strdup_printf ("0x%02x", u);
         *error = std::string ("invalid byte ") + hex + " in the " + line[0] +
             "= line (line " + std::to_string (number) + ")";

@@ -205,6 +205,14 @@ TEST (SdpMutation, RejectedLineWithUnnamedPayloadGivesAParsableAnswer)
   EXPECT_TRUE (parse_sdp (printed, &error)) << error << "\n" << printed;
 }
 
+/* RFC 4566 lets the o= username be any non-whitespace bytes. */
+TEST (SdpMutation, Utf8UsernameInTheOriginIsAccepted)
+{
+  std::string error;
+  EXPECT_TRUE (parse_sdp ("v=0\r\no=J\xc3\xa9r\xc3\xb4me 1 1 IN IP4 192.0.2.10\r\ns=-\r\n"
+      "c=IN IP4 192.0.2.10\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n", &error)) << error;
+}
+
 TEST (SdpMutation, EmptyViewWithoutData)
 {
   std::string error;
