@@ -14,6 +14,7 @@
 #include <cstring>
 #include <set>
 
+#include "json_text.h"
 #include "tool_definitions.h"
 
 namespace voxbridge::launcher {
@@ -627,6 +628,9 @@ parse_tool (ConfigReader & reader, const std::string & g)
     else if (!JSON_NODE_HOLDS_OBJECT (schema))
       reader.error (g, "parameters", "must be a JSON schema object, e.g. "
           "{\"type\":\"object\",\"properties\":{\"order\":{\"type\":\"string\"}}}");
+    else if (json_has_non_finite (schema))
+      reader.error (g, "parameters", "holds a number too large for JSON "
+          "(the model would get it as 'inf')");
     else
       tool.parameters_json = *parameters;
     g_clear_error (&err);

@@ -34,6 +34,11 @@ webhook_request_body (const std::string & call_id, const ToolCall & call,
       json_node_unref (arguments);
     return std::nullopt;
   }
+  if (json_has_non_finite (arguments)) {
+    error = "the arguments hold a number too large for JSON";
+    json_node_unref (arguments);
+    return std::nullopt;
+  }
   JsonBuilder *builder = json_builder_new ();
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "call_id");
@@ -74,6 +79,10 @@ webhook_function_output (const ToolSettings & tool, const WebhookResult & result
     std::string why = err ? err->message : "empty answer";
     g_clear_error (&err);
     return tool_error_output (who + " answered with invalid JSON: " + why);
+  }
+  if (json_has_non_finite (answer)) {
+    json_node_unref (answer);
+    return tool_error_output (who + " answered with a number too large for JSON");
   }
   /* Compact, one line, valid UTF-8: what the model reads. */
   gchar *text = json_to_string (answer, FALSE);

@@ -198,6 +198,44 @@ choose (const SdpDescription &description, const NegotiationPolicy &policy)
   return result;
 }
 
+/* Sofia's sdp_parse loops forever, allocating until memory runs out, on
+ * some bytes outside the token characters in an m= line (e.g. UTF-8 "é" or
+ * 0x17 inside "RTP/AVP"). The lines that carry the structure of the
+ * description (RFC 4566: v o c t m b r z k) hold only ASCII tokens, numbers
+ * and addresses, so anything else there is refused before Sofia sees it —
+ * except the o= username, which RFC 4566 lets be any non-whitespace bytes;
+ * free text lines (s i u e p a) may hold UTF-8 and are left to Sofia. */
+bool
+check_structural_lines (std::string_view text, std::string *error)
+{
+  if (text.find ('\0') != std::string_view::npos) {
+    *error = "NUL byte in SDP";
+    return false;
+  }
+  size_t number = 0;
+  while (!text.empty ()) {
+    number++;
+    const size_t eol = text.find ('\n');
+    std::string_view line = text.substr (0, eol);
+    text = eol == std::string_view::npos ? std::string_view () : text.substr (eol + 1);
+    if (!line.empty () && line.back () == '\r')
+      line.remove_suffix (1);
+    if (line.empty () || std::string_view ("voctmbrzk").find (line[0]) == std::string_view::npos)
+      continue;
+    for (char c : line) {
+      const unsigned char u = static_cast<unsigned char> (c);
+      if ((u < 0x20 && u != '\t') || u == 0x7f || (u > 0x7f && line[0] != 'o')) {
+        gchar *hex = g_strdup_printf ("0x%02x", u);
+        *error = std::string ("invalid byte ") + hex + " in the " + line[0] +
+            "= line (line " + std::to_string (number) + ")";
+        g_free (hex);
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 const char *
@@ -241,6 +279,19 @@ static_payload_type (std::string_view name)
 std::optional<SdpDescription>
 parse_sdp (std::string_view text, std::string *error)
 {
+  std::string why;
+  if (!check_structural_lines (text, &why)) {
+    if (error != nullptr)
+      *error = why;
+    return std::nullopt;
+  }
+  if (text.empty ()) {
+    /* sdp_parse would memcpy from a null pointer for an empty view. */
+    if (error != nullptr)
+      *error = "empty SDP";
+    return std::nullopt;
+  }
+
   Home home = make_home ();
   sdp_parser_t *parser = sdp_parse (home.get (), text.data (),
       static_cast<issize_t> (text.size ()), 0);
@@ -264,6 +315,14 @@ parse_sdp (std::string_view text, std::string *error)
     SdpMediaLine line;
     line.media = m->m_type_name != nullptr ? m->m_type_name : "";
     line.proto = m->m_proto_name != nullptr ? m->m_proto_name : "";
+    /* Sofia reads the port with strtoul: "-1" and 70000 get through, and
+     * would wrap to some other port once narrowed to 16 bits. */
+    if (m->m_port > 65535) {
+      if (error != nullptr)
+        *error = "media port " + std::to_string (m->m_port) + " out of range";
+      sdp_parser_free (parser);
+      return std::nullopt;
+    }
     line.port = static_cast<unsigned> (m->m_port);
     for (const sdp_list_t *f = m->m_format; f != nullptr; f = f->l_next)
       line.formats.push_back (f->l_text);
@@ -331,8 +390,13 @@ answer_media_lines (const SdpDescription &offer, const Negotiation &negotiation,
       line.direction = negotiation.local_direction;
     } else {
       line.port = 0;
-      if (!offered.codecs.empty ())
+      /* A payload type without a=rtpmap and without a static name is
+       * answered by number only: "a=rtpmap:96 /8000" would make our whole
+       * answer unparsable. */
+      if (!offered.codecs.empty () && !offered.codecs.front ().name.empty ())
         line.codecs.push_back (offered.codecs.front ());
+      else if (!offered.codecs.empty ())
+        line.formats.push_back (std::to_string (offered.codecs.front ().payload_type));
       else if (!offered.formats.empty ())
         line.formats.push_back (offered.formats.front ());
     }

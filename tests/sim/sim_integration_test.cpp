@@ -10,6 +10,7 @@
 #include <glib/gstdio.h>
 #include <gtest/gtest.h>
 
+#include "input_mutation.h"
 #include "realtime_sim_process.h"
 #include "ws_test_client.h"
 
@@ -309,6 +310,52 @@ TEST (SimProtocol, BadEventsNeverBreakTheSession)
     EXPECT_FALSE (str (path (error, {"error"}), "message").empty ());
   ASSERT_TRUE (client->is_open ());
   EXPECT_EQ (client->count ("response.created"), 0u);
+}
+
+/* Mutated client events (fixed seed) over one session: every one that is
+ * not a JSON object gets an error event, none breaks the session. Mutants
+ * with invalid UTF-8 are left out (a WebSocket peer must close on them,
+ * RFC 6455 8.1; sim-input-mutation covers them without the socket), and so
+ * are those above libsoup's 128 KiB message limit. */
+TEST (SimProtocol, MutatedEventsGetErrorsAndTheSessionStaysUsable)
+{
+  RealtimeSimProcess sim ({"--pace", "0"});
+  ASSERT_TRUE (sim.started ()) << sim.log ();
+  auto client = open_session (sim);
+  voxbridge::test::InputMutator mutator (0x51a2u, 15);
+  size_t sent = 0, not_objects = 0;
+  for (const char *valid : {
+           R"({"type":"session.update","event_id":"ev_1","session":{"type":"realtime","instructions":"be brief","audio":{"input":{"turn_detection":{"type":"server_vad","threshold":0.5,"silence_duration_ms":500}}},"tools":[{"type":"function","name":"f","parameters":{"type":"object"}}]}})",
+           R"({"type":"conversation.item.truncate","item_id":"item_abc","content_index":0,"audio_end_ms":1500})"}) {
+    for (const voxbridge::test::Mutant &m : mutator.mutate (valid)) {
+      if (m.text.size () > 64 * 1024 ||
+          !g_utf8_validate (m.text.data (), static_cast<gssize> (m.text.size ()), nullptr))
+        continue;
+      JsonParser *parser = json_parser_new ();
+      if (!json_parser_load_from_data (parser, m.text.data (),
+              static_cast<gssize> (m.text.size ()), nullptr) ||
+          !json_parser_get_root (parser) ||
+          !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+        not_objects++;
+      g_object_unref (parser);
+      client->send_text_bytes (m.text);
+      sent++;
+    }
+  }
+  client->send (R"({"type":"session.update","session":{"type":"realtime","instructions":"ok"}})");
+  ASSERT_TRUE (voxbridge::test::run_until ([&client] {
+        for (JsonObject *updated : client->all ("session.updated")) {
+          if (str (path (updated, {"session"}), "instructions") == "ok")
+            return true;
+        }
+        return false;
+      }, 20000)) << "sent " << sent;
+  EXPECT_GT (not_objects, 0u);
+  EXPECT_GE (client->count ("error"), not_objects);
+  for (JsonObject *error : client->all ("error"))
+    EXPECT_FALSE (str (path (error, {"error"}), "message").empty ());
+  EXPECT_TRUE (client->is_open ());
+  EXPECT_EQ (sim.terminate (), 0) << sim.log ();
 }
 
 TEST (SimVad, ToneThenSilenceGivesTurnEventsTranscriptAndParrotReply)

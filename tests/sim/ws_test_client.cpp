@@ -154,6 +154,16 @@ WsTestClient::send (const std::string &json)
 }
 
 void
+WsTestClient::send_text_bytes (const std::string &bytes)
+{
+  if (!is_open ())
+    return;
+  GBytes *message = g_bytes_new (bytes.data (), bytes.size ());
+  soup_websocket_connection_send_message (conn_, SOUP_WEBSOCKET_DATA_TEXT, message);
+  g_bytes_unref (message);
+}
+
+void
 WsTestClient::send_append (const std::vector<uint8_t> &bytes)
 {
   gchar *b64 = g_base64_encode (bytes.data (), bytes.size ());

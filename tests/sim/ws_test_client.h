@@ -37,6 +37,8 @@ class WsTestClient {
   guint http_status () const { return http_status_; }
 
   void send (const std::string &json);
+  /* A text frame of exactly @bytes (NUL bytes included). */
+  void send_text_bytes (const std::string &bytes);
   void send_append (const std::vector<uint8_t> &bytes);
 
   /* Next event of @type after the previous wait_for() match (events keep

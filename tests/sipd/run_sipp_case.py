@@ -131,6 +131,12 @@ CASES = {
                    r"EVENT ended \S+ by=local status=200 reason=transfer failed"],
         "absent": [r"EVENT refer \S+ stage=succeeded"],
     },
+    "broken-sdp": {
+        "daemon": [],
+        "steps": [("broken_sdp.xml", [], False)],
+        "expect": [r"EVENT state \S+ confirmed codec=PCMU pt=0",
+                   r"EVENT ended \S+ by=remote status=200"],
+    },
     "malformed": {
         "daemon": [],
         "steps": [("malformed.xml", [], False)],

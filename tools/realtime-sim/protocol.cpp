@@ -1,5 +1,7 @@
 #include "protocol.h"
 
+#include <cmath>
+
 namespace voxbridge::sim {
 
 std::string
@@ -71,6 +73,38 @@ holds_string (JsonNode *node)
   return JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING;
 }
 
+/* json-glib reads 1e309 as infinity; echoed back (tools, session.updated)
+ * it would be written as "inf.0", which is not JSON. */
+static bool
+holds_non_finite (JsonNode *node)
+{
+  switch (JSON_NODE_TYPE (node)) {
+    case JSON_NODE_VALUE:
+      return json_node_get_value_type (node) == G_TYPE_DOUBLE &&
+          !std::isfinite (json_node_get_double (node));
+    case JSON_NODE_ARRAY: {
+      JsonArray *array = json_node_get_array (node);
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        if (holds_non_finite (json_array_get_element (array, i)))
+          return true;
+      return false;
+    }
+    case JSON_NODE_OBJECT: {
+      JsonObjectIter iter;
+      const gchar *name;
+      JsonNode *member;
+      json_object_iter_init (&iter, json_node_get_object (node));
+      while (json_object_iter_next (&iter, &name, &member))
+        if (holds_non_finite (member))
+          return true;
+      return false;
+    }
+    case JSON_NODE_NULL:
+      break;
+  }
+  return false;
+}
+
 bool
 parse_client_event (const char *data, size_t len, ClientEvent *out, ProtocolError *error)
 {
@@ -112,6 +146,10 @@ parse_client_event (const char *data, size_t len, ClientEvent *out, ProtocolErro
     return false;
   }
   out->type = json_node_get_string (type);
+  if (holds_non_finite (out->root.get ())) {
+    *error = {"invalid_json", "The event holds a number too large to represent.", ""};
+    return false;
+  }
   return true;
 }
 
