@@ -124,8 +124,13 @@ get_int (JsonObject * obj, const char *name, gint64 fallback)
   GType t = json_node_get_value_type (node);
   if (t == G_TYPE_INT64)
     return json_node_get_int (node);
-  if (t == G_TYPE_DOUBLE)
-    return (gint64) json_node_get_double (node);
+  if (t == G_TYPE_DOUBLE) {
+    /* A cast of a double out of gint64's range (or NaN) is undefined. */
+    const double d = json_node_get_double (node);
+    if (!(d >= -9.2e18 && d <= 9.2e18))
+      return fallback;
+    return (gint64) d;
+  }
   return fallback;
 }
 
@@ -458,7 +463,10 @@ decode_server_event (const char *text, gsize length, std::string * error)
   ev.response_id = get_string (obj, "response_id");
   ev.item_id = get_string (obj, "item_id");
   ev.previous_item_id = get_string (obj, "previous_item_id");
-  ev.content_index = (guint) get_int (obj, "content_index", 0);
+  /* An index out of range is not wrapped onto another one (it goes back to
+   * the server in a truncate). */
+  const gint64 content_index = get_int (obj, "content_index", 0);
+  ev.content_index = content_index >= 0 && content_index <= G_MAXINT ? (guint) content_index : 0;
 
   switch (ev.type) {
     case ServerEventType::kSessionCreated:
@@ -492,9 +500,12 @@ decode_server_event (const char *text, gsize length, std::string * error)
     case ServerEventType::kOutputAudioDelta: {
       std::string delta = get_string (obj, "delta");
       gsize len = 0;
-      /* decode_inplace works on our own copy; no second buffer. */
-      guchar *raw = g_base64_decode_inplace (&delta[0], &len);
-      ev.audio.assign (raw, raw + len);
+      /* decode_inplace works on our own copy; no second buffer. It wants
+       * at least 2 characters (a GLib critical otherwise): fewer is no audio. */
+      if (delta.size () >= 2) {
+        guchar *raw = g_base64_decode_inplace (&delta[0], &len);
+        ev.audio.assign (raw, raw + len);
+      }
       break;
     }
     case ServerEventType::kOutputAudioTranscriptDelta:
