@@ -738,16 +738,7 @@ gst_sip_rtp_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
             codec_caps (self->priv->state.codec) :
             gst_pad_get_pad_template_caps (pad);
       }
-      GstCaps *filter;
-      gst_query_parse_caps (query, &filter);
-      if (filter) {
-        GstCaps *intersection = gst_caps_intersect_full (filter, caps,
-            GST_CAPS_INTERSECT_FIRST);
-        gst_caps_unref (caps);
-        caps = intersection;
-      }
-      gst_query_set_caps_result (query, caps);
-      gst_caps_unref (caps);
+      voxbridge::answer_caps_query (query, caps);
       return TRUE;
     }
     case GST_QUERY_ACCEPT_CAPS:{

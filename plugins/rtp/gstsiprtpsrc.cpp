@@ -653,17 +653,7 @@ receive_pad_query (GstPad * pad, GstObject * parent, GstQuery * query)
       gst_query_set_latency (query, TRUE, 0, GST_CLOCK_TIME_NONE);
       return TRUE;
     case GST_QUERY_CAPS:{
-      GstCaps *caps = gst_caps_from_string (RECEIVE_CAPS);
-      GstCaps *filter;
-      gst_query_parse_caps (query, &filter);
-      if (filter) {
-        GstCaps *intersection = gst_caps_intersect_full (filter, caps,
-            GST_CAPS_INTERSECT_FIRST);
-        gst_caps_unref (caps);
-        caps = intersection;
-      }
-      gst_query_set_caps_result (query, caps);
-      gst_caps_unref (caps);
+      voxbridge::answer_caps_query (query, gst_caps_from_string (RECEIVE_CAPS));
       return TRUE;
     }
     default:

@@ -131,6 +131,20 @@ parse_host_port (const std::string & text, std::string * host, guint16 * port)
   return true;
 }
 
+void
+answer_caps_query (GstQuery * query, GstCaps * caps)
+{
+  GstCaps *filter = nullptr;
+  gst_query_parse_caps (query, &filter);
+  if (filter) {
+    GstCaps *intersection = gst_caps_intersect_full (filter, caps, GST_CAPS_INTERSECT_FIRST);
+    gst_caps_unref (caps);
+    caps = intersection;
+  }
+  gst_query_set_caps_result (query, caps);
+  gst_caps_unref (caps);
+}
+
 std::string
 socket_address_to_string (GSocketAddress * address)
 {

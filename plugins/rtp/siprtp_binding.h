@@ -47,6 +47,9 @@ bool parse_host_port (const std::string & text, std::string * host,
 /* "host:port" of an inet socket address, "" for anything else. */
 std::string socket_address_to_string (GSocketAddress * address);
 
+/* Answers a CAPS query with @caps (taken) narrowed by the query's filter. */
+void answer_caps_query (GstQuery * query, GstCaps * caps);
+
 class CallBinding {
  public:
   /* Binds to the call sipd registered under @call_id. */
