@@ -26,8 +26,10 @@ io_thread_main (gpointer data)
 /* Work handed over by other threads. One wakeup of the I/O thread runs
  * everything queued until then: with many calls, their 20 ms chunks share
  * wakeups instead of costing one each. */
-std::mutex pending_lock;
-std::vector<std::function<void ()>> pending;
+/* Never destroyed, like the I/O thread itself: work still queued at exit
+ * must not run its destructors (a session's) from the exiting thread. */
+std::mutex & pending_lock = *new std::mutex;
+std::vector<std::function<void ()>> & pending = *new std::vector<std::function<void ()>>;
 
 gboolean
 run_pending (gpointer)
