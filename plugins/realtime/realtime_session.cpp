@@ -1,5 +1,7 @@
-/* A Realtime API session over a libsoup 3 WebSocket, driven on IoThread. */
+/* A Realtime API session over a WebSocket (websocket_client.h), driven on IoThread. */
 #include "realtime_session.h"
+
+#include <libsoup/soup.h>
 
 #include <map>
 #include <vector>
@@ -13,8 +15,7 @@ namespace voxbridge::realtime {
 
 namespace {
 
-/* Audio deltas of several seconds arrive base64-encoded in one frame; the
- * libsoup default (128 KiB) would close the socket on them. */
+/* Audio deltas of several seconds arrive base64-encoded in one frame. */
 constexpr guint64 kMaxIncomingPayload = 64 * 1024 * 1024;
 constexpr guint kKeepaliveSeconds = 20;
 constexpr guint kFirstRetryDelayMs = 500;
@@ -37,7 +38,7 @@ ensure_debug_category ()
   }
 }
 
-/* Keeps a session alive across an async libsoup call. */
+/* Keeps a session alive across an async call. */
 struct SessionRef {
   std::shared_ptr<Session> session;
 };
@@ -77,7 +78,7 @@ Session::~Session ()
 {
   /* shutdown() ran on the I/O thread and released every GObject. */
   g_assert (ws_ == nullptr);
-  g_clear_object (&soup_);
+  g_clear_object (&tls_database_);
   g_clear_object (&cancellable_);
 }
 
@@ -321,31 +322,23 @@ Session::start_connect ()
   state_ = State::kConnecting;
   ready_ = false;
   timed_out_ = false;
-  last_ws_error_.clear ();
 
-  if (!soup_) {
-    soup_ = soup_session_new ();
-    if (!ca_file.empty ()) {
-      GError *err = nullptr;
-      GTlsDatabase *db = g_tls_file_database_new (ca_file.c_str (), &err);
-      if (!db) {
-        connect_failed ("could not load ca-file " + ca_file, err, 0);
-        g_error_free (err);
-        return;
-      }
-      g_object_set (soup_, "tls-database", db, NULL);
-      g_object_unref (db);
+  if (!ca_file.empty () && !tls_database_) {
+    GError *err = nullptr;
+    tls_database_ = g_tls_file_database_new (ca_file.c_str (), &err);
+    if (!tls_database_) {
+      connect_failed ("could not load ca-file " + ca_file, err, 0);
+      g_error_free (err);
+      return;
     }
   }
-  SoupMessage *msg = soup_message_new ("GET", url.c_str ());
-  if (!msg) {
-    connect_failed ("invalid url " + url, nullptr, 0);
-    return;
-  }
-  SoupMessageHeaders *headers = soup_message_get_request_headers (msg);
+  WebSocketClient::Request request;
+  request.url = url;
   if (!header.empty ())
-    soup_message_headers_replace (headers, header.c_str (), value.c_str ());
-  soup_message_headers_replace (headers, "User-Agent", "voxbridge/0.1");
+    request.headers.emplace_back (header, value);
+  request.headers.emplace_back ("User-Agent", "voxbridge/0.1");
+  request.tls_database = tls_database_;
+  request.max_message_size = kMaxIncomingPayload;
 
   g_clear_object (&cancellable_);
   cancellable_ = g_cancellable_new ();
@@ -363,57 +356,46 @@ Session::start_connect ()
     g_source_attach (timeout_source_, IoThread::context ());
   }
   GST_INFO ("session %s: connecting to %s", name_.c_str (), url.c_str ());
-  soup_session_websocket_connect_async (soup_, msg, nullptr, nullptr, G_PRIORITY_DEFAULT,
-      cancellable_, on_connected, new SessionRef {shared_from_this ()});
-  g_object_unref (msg);
+  auto self = shared_from_this ();
+  WebSocketClient::connect (request, cancellable_,
+      [self] (std::shared_ptr<WebSocketClient> ws, guint status, const GError * error) {
+        self->on_connected (std::move (ws), status, error);
+      });
 }
 
 void
-Session::on_connected (GObject * source, GAsyncResult * result, gpointer data)
+Session::on_connected (std::shared_ptr<WebSocketClient> ws, guint status, const GError * err)
 {
-  std::unique_ptr<SessionRef> ref (static_cast<SessionRef *> (data));
-  Session *self = ref->session.get ();
-  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
-  guint status = msg ? soup_message_get_status (msg) : 0;
-  GError *err = nullptr;
-  SoupWebsocketConnection *ws =
-      soup_session_websocket_connect_finish (SOUP_SESSION (source), result, &err);
-
-  if (self->timeout_source_) {
-    g_source_destroy (self->timeout_source_);
-    g_source_unref (self->timeout_source_);
-    self->timeout_source_ = nullptr;
+  if (timeout_source_) {
+    g_source_destroy (timeout_source_);
+    g_source_unref (timeout_source_);
+    timeout_source_ = nullptr;
   }
-  if (self->state_ != State::kConnecting) {
+  if (state_ != State::kConnecting) {
     /* shut down while connecting */
-    if (ws) {
-      soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, nullptr);
-      g_object_unref (ws);
-    }
-    g_clear_error (&err);
+    if (ws)
+      ws->close (kWsCloseGoingAway);
     return;
   }
   if (!ws) {
-    self->connect_failed ("", err, status);
-    g_clear_error (&err);
+    connect_failed ("", err, status);
     return;
   }
-  self->ws_ = ws;
-  soup_websocket_connection_set_max_incoming_payload_size (ws, kMaxIncomingPayload);
-  soup_websocket_connection_set_keepalive_interval (ws, kKeepaliveSeconds);
-  g_signal_connect (ws, "message", G_CALLBACK (on_ws_message), self);
-  g_signal_connect (ws, "closed", G_CALLBACK (on_ws_closed), self);
-  g_signal_connect (ws, "error", G_CALLBACK (on_ws_error), self);
-  self->state_ = State::kOpen;
-  self->open_ = true;
-  GST_INFO ("session %s: connected", self->name_.c_str ());
+  ws_ = std::move (ws);
+  ws_->set_handlers (
+      [this] (const char * text, gsize size) { on_ws_message (text, size); },
+      [this] (guint16 code, const std::string & reason) { on_ws_closed (code, reason); });
+  ws_->set_keepalive (kKeepaliveSeconds);
+  state_ = State::kOpen;
+  open_ = true;
+  GST_INFO ("session %s: connected", name_.c_str ());
   /* session.update goes before any queued audio so the format is right. */
-  self->send_session_update ();
-  self->flush_outbox ();
+  send_session_update ();
+  flush_outbox ();
 }
 
 void
-Session::connect_failed (const std::string & context, GError * error, guint status)
+Session::connect_failed (const std::string & context, const GError * error, guint status)
 {
   std::string url, reason;
   guint timeout_ms, attempts;
@@ -466,58 +448,42 @@ Session::connect_failed (const std::string & context, GError * error, guint stat
 }
 
 void
-Session::on_ws_message (SoupWebsocketConnection *, gint type, GBytes * message, gpointer data)
+Session::on_ws_message (const char * text, gsize size)
 {
-  Session *self = static_cast<Session *> (data);
-  if (type != SOUP_WEBSOCKET_DATA_TEXT)
-    return;
-  gsize size = 0;
-  const char *text = static_cast<const char *> (g_bytes_get_data (message, &size));
   std::string error;
   auto ev = decode_server_event (text, size, &error);
   if (!ev) {
-    GST_WARNING ("session %s: ignoring a server message: %s", self->name_.c_str (), error.c_str ());
+    GST_WARNING ("session %s: ignoring a server message: %s", name_.c_str (), error.c_str ());
     return;
   }
   /* Keep the session alive while handlers post messages and send events. */
-  auto keep = self->shared_from_this ();
-  self->handle_event (*ev);
+  auto keep = shared_from_this ();
+  handle_event (*ev);
 }
 
 void
-Session::on_ws_error (SoupWebsocketConnection *, GError * error, gpointer data)
+Session::on_ws_closed (guint16 code, const std::string & why)
 {
-  Session *self = static_cast<Session *> (data);
-  self->last_ws_error_ = error->message;
-  GST_WARNING ("session %s: websocket error: %s", self->name_.c_str (), error->message);
-}
-
-void
-Session::on_ws_closed (SoupWebsocketConnection * ws, gpointer data)
-{
-  Session *self = static_cast<Session *> (data);
-  auto keep = self->shared_from_this ();
-  gushort code = soup_websocket_connection_get_close_code (ws);
-  const char *why = soup_websocket_connection_get_close_data (ws);
+  auto keep = shared_from_this ();
   std::string reason = "the AI server closed the connection";
   if (code)
-    reason += " (code " + std::to_string (code) + (why && *why ? std::string (": ") + why : "") + ")";
-  else if (!self->last_ws_error_.empty ())
-    reason += " (" + self->last_ws_error_ + ")";
+    reason += " (code " + std::to_string (code) + (why.empty () ? "" : ": " + why) + ")";
+  else if (!why.empty ())
+    reason += " (" + why + ")";
   else
     reason += " without a close frame";
-  self->drop_connection ();
-  self->connection_lost (reason);
+  GST_WARNING ("session %s: %s", name_.c_str (), reason.c_str ());
+  drop_connection ();
+  connection_lost (reason);
 }
 
 void
 Session::drop_connection ()
 {
   if (ws_) {
-    g_signal_handlers_disconnect_by_data (ws_, this);
-    if (soup_websocket_connection_get_state (ws_) == SOUP_WEBSOCKET_STATE_OPEN)
-      soup_websocket_connection_close (ws_, SOUP_WEBSOCKET_CLOSE_NORMAL, nullptr);
-    g_clear_object (&ws_);
+    ws_->clear_handlers ();
+    ws_->close (kWsCloseNormal);
+    ws_.reset ();
   }
   open_ = false;
   state_ = State::kClosed;
@@ -570,8 +536,8 @@ Session::connection_lost (const std::string & reason)
 void
 Session::send_now (const std::string & message)
 {
-  if (ws_ && soup_websocket_connection_get_state (ws_) == SOUP_WEBSOCKET_STATE_OPEN)
-    soup_websocket_connection_send_text (ws_, message.c_str ());
+  if (ws_ && ws_->is_open ())
+    ws_->send_text (message.data (), message.size ());
 }
 
 void
@@ -874,18 +840,10 @@ Session::shutdown ()
     g_clear_pointer (&retry_source_, g_source_unref);
   }
   if (ws_) {
-    g_signal_handlers_disconnect_by_data (ws_, this);
-    if (soup_websocket_connection_get_state (ws_) == SOUP_WEBSOCKET_STATE_OPEN) {
-      /* The connection finishes its close handshake on its own; it holds the
-       * last reference until "closed". */
-      g_signal_connect (ws_, "closed", G_CALLBACK (+[] (SoupWebsocketConnection * ws, gpointer) {
-            g_object_unref (ws);
-          }), nullptr);
-      soup_websocket_connection_close (ws_, SOUP_WEBSOCKET_CLOSE_NORMAL, nullptr);
-      ws_ = nullptr;
-    } else {
-      g_clear_object (&ws_);
-    }
+    /* The connection finishes its close handshake on its own. */
+    ws_->clear_handlers ();
+    ws_->close (kWsCloseNormal);
+    ws_.reset ();
   }
   open_ = false;
   {

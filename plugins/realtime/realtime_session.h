@@ -6,7 +6,7 @@
  * thread. */
 
 #include <gst/gst.h>
-#include <libsoup/soup.h>
+#include <gio/gio.h>
 
 #include <atomic>
 #include <deque>
@@ -18,6 +18,7 @@
 #include "playout_queue.h"
 #include "realtime_endpoint.h"
 #include "realtime_protocol.h"
+#include "websocket_client.h"
 
 namespace voxbridge::realtime {
 
@@ -83,11 +84,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   /* I/O thread only. */
   void start_connect ();
-  static void on_connected (GObject * source, GAsyncResult * result, gpointer data);
-  static void on_ws_message (SoupWebsocketConnection * ws, gint type, GBytes * message, gpointer data);
-  static void on_ws_closed (SoupWebsocketConnection * ws, gpointer data);
-  static void on_ws_error (SoupWebsocketConnection * ws, GError * error, gpointer data);
-  void connect_failed (const std::string & reason, GError * error, guint status);
+  void on_connected (std::shared_ptr<WebSocketClient> ws, guint status, const GError * error);
+  void on_ws_message (const char * text, gsize size);
+  void on_ws_closed (guint16 code, const std::string & reason);
+  void connect_failed (const std::string & reason, const GError * error, guint status);
   void connection_lost (const std::string & reason);
   void drop_connection ();
   void handle_event (ServerEvent & ev);
@@ -143,8 +143,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   /* I/O thread state. */
   State state_ = State::kIdle;
-  SoupSession *soup_ = nullptr;
-  SoupWebsocketConnection *ws_ = nullptr;
+  GTlsDatabase *tls_database_ = nullptr;   /* from ca-file, loaded once */
+  std::shared_ptr<WebSocketClient> ws_;
   GCancellable *cancellable_ = nullptr;
   GSource *timeout_source_ = nullptr;
   GSource *retry_source_ = nullptr;
@@ -152,7 +152,6 @@ class Session : public std::enable_shared_from_this<Session> {
   bool ready_ = false;
   bool ever_ready_ = false;
   guint reconnects_ = 0;
-  std::string last_ws_error_;
   std::string session_update_event_id_;
   bool response_active_ = false;
   /* A response.create sent and not yet answered by response.created. */

@@ -1,0 +1,561 @@
+/* WebSocket client connection (RFC 6455) for Realtime sessions. */
+#include "websocket_client.h"
+
+#include <libsoup/soup.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <cstring>
+
+namespace voxbridge::realtime {
+
+namespace {
+
+constexpr gsize kReadChunk = 16 * 1024;
+constexpr gsize kMaxResponseHeader = 64 * 1024;
+/* How long a close handshake may take before the socket is just closed. */
+constexpr guint kCloseTimeoutMs = 2000;
+
+GError *
+make_error (GIOErrorEnum code, const std::string & message)
+{
+  return g_error_new_literal (G_IO_ERROR, code, message.c_str ());
+}
+
+bool
+has_line_break (const std::string & s)
+{
+  return s.find_first_of ("\r\n") != std::string::npos;
+}
+
+std::string
+random_key ()
+{
+  guint8 nonce[16];
+  for (gsize i = 0; i < sizeof (nonce); i += 4) {
+    guint32 r = g_random_int ();
+    memcpy (nonce + i, &r, 4);
+  }
+  gchar *key = g_base64_encode (nonce, sizeof (nonce));
+  std::string result (key);
+  g_free (key);
+  return result;
+}
+
+}  // namespace
+
+/* One connection attempt: TCP (and TLS), the upgrade request, its answer. */
+struct WebSocketClient::Handshake {
+  Request request;
+  ConnectDone done;
+  GCancellable *cancellable = nullptr;
+  GSocketClient *client = nullptr;
+  GSocketConnection *connection = nullptr;
+  std::string key;
+  std::string request_text;
+  std::vector<char> response;
+  gsize response_len = 0;
+
+  ~Handshake ()
+  {
+    g_clear_object (&connection);
+    g_clear_object (&client);
+    g_clear_object (&cancellable);
+  }
+};
+
+void
+WebSocketClient::connect (const Request & request, GCancellable * cancellable, ConnectDone done)
+{
+  auto *hs = new Handshake;
+  hs->request = request;
+  hs->done = std::move (done);
+  hs->cancellable = cancellable ? G_CANCELLABLE (g_object_ref (cancellable)) : nullptr;
+
+  GError *error = nullptr;
+  GUri *uri = g_uri_parse (request.url.c_str (), G_URI_FLAGS_ENCODED, &error);
+  if (!uri) {
+    finish_handshake (hs, nullptr, 0, error);
+    return;
+  }
+  const std::string scheme = g_uri_get_scheme (uri);
+  const bool tls = scheme == "wss" || scheme == "https";
+  if (!tls && scheme != "ws" && scheme != "http") {
+    g_uri_unref (uri);
+    finish_handshake (hs, nullptr, 0, make_error (G_IO_ERROR_INVALID_ARGUMENT,
+            "unsupported URL scheme '" + scheme + "' (ws, wss, http or https)"));
+    return;
+  }
+  const char *host = g_uri_get_host (uri);
+  if (!host || !*host) {
+    g_uri_unref (uri);
+    finish_handshake (hs, nullptr, 0, make_error (G_IO_ERROR_INVALID_ARGUMENT,
+            "the URL has no host"));
+    return;
+  }
+  const gint default_port = tls ? 443 : 80;
+  const gint port = g_uri_get_port (uri) > 0 ? g_uri_get_port (uri) : default_port;
+  std::string path = g_uri_get_path (uri);
+  if (path.empty ())
+    path = "/";
+  if (g_uri_get_query (uri))
+    path += std::string ("?") + g_uri_get_query (uri);
+  std::string host_header = strchr (host, ':') ? std::string ("[") + host + "]" : host;
+  if (port != default_port)
+    host_header += ":" + std::to_string (port);
+  /* GSocketClient resolves proxies by scheme: ask for http(s). */
+  gchar *connect_uri = g_uri_join (G_URI_FLAGS_NONE, tls ? "https" : "http", nullptr, host, port,
+      "/", nullptr, nullptr);
+  g_uri_unref (uri);
+
+  hs->key = random_key ();
+  std::string text = "GET " + path + " HTTP/1.1\r\n"
+      "Host: " + host_header + "\r\n"
+      "Upgrade: websocket\r\n"
+      "Connection: Upgrade\r\n"
+      "Sec-WebSocket-Key: " + hs->key + "\r\n"
+      "Sec-WebSocket-Version: 13\r\n";
+  for (const auto & [name, value] : request.headers) {
+    if (name.empty () || has_line_break (name) || has_line_break (value)) {
+      g_free (connect_uri);
+      finish_handshake (hs, nullptr, 0, make_error (G_IO_ERROR_INVALID_ARGUMENT,
+              "the header '" + name + "' has a line break in its name or value"));
+      return;
+    }
+    text += name + ": " + value + "\r\n";
+  }
+  text += "\r\n";
+  hs->request_text = std::move (text);
+
+  hs->client = g_socket_client_new ();
+  g_socket_client_set_tls (hs->client, tls);
+  if (tls && request.tls_database) {
+    g_signal_connect_data (hs->client, "event", G_CALLBACK (+[] (GSocketClient *,
+                GSocketClientEvent event, GSocketConnectable *, GIOStream * connection,
+                gpointer db) {
+              if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING && G_IS_TLS_CONNECTION (connection))
+                g_tls_connection_set_database (G_TLS_CONNECTION (connection),
+                    G_TLS_DATABASE (db));
+            }), g_object_ref (request.tls_database),
+        [] (gpointer db, GClosure *) { g_object_unref (db); }, GConnectFlags (0));
+  }
+  g_socket_client_connect_to_uri_async (hs->client, connect_uri, default_port, hs->cancellable,
+      on_connected, hs);
+  g_free (connect_uri);
+}
+
+void
+WebSocketClient::on_connected (GObject * source, GAsyncResult * result, gpointer data)
+{
+  auto *hs = static_cast<Handshake *> (data);
+  GError *error = nullptr;
+  hs->connection = g_socket_client_connect_to_uri_finish (G_SOCKET_CLIENT (source), result,
+      &error);
+  if (!hs->connection) {
+    finish_handshake (hs, nullptr, 0, error);
+    return;
+  }
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (hs->connection));
+  g_output_stream_write_all_async (out, hs->request_text.data (), hs->request_text.size (),
+      G_PRIORITY_DEFAULT, hs->cancellable, on_request_written, hs);
+}
+
+void
+WebSocketClient::on_request_written (GObject * source, GAsyncResult * result, gpointer data)
+{
+  auto *hs = static_cast<Handshake *> (data);
+  GError *error = nullptr;
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, nullptr, &error)) {
+    finish_handshake (hs, nullptr, 0, error);
+    return;
+  }
+  hs->response.resize (4096);
+  read_response (hs);
+}
+
+void
+WebSocketClient::read_response (Handshake * hs)
+{
+  if (hs->response.size () - hs->response_len < 1024)
+    hs->response.resize (hs->response.size () * 2);
+  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (hs->connection));
+  g_input_stream_read_async (in, hs->response.data () + hs->response_len,
+      hs->response.size () - hs->response_len, G_PRIORITY_DEFAULT, hs->cancellable,
+      on_response_read, hs);
+}
+
+void
+WebSocketClient::on_response_read (GObject * source, GAsyncResult * result, gpointer data)
+{
+  auto *hs = static_cast<Handshake *> (data);
+  GError *error = nullptr;
+  gssize count = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
+  if (count < 0) {
+    finish_handshake (hs, nullptr, 0, error);
+    return;
+  }
+  if (count == 0) {
+    finish_handshake (hs, nullptr, 0, make_error (G_IO_ERROR_CONNECTION_CLOSED,
+            "the server closed the connection before answering the WebSocket upgrade"));
+    return;
+  }
+  const gsize searched_from = hs->response_len >= 3 ? hs->response_len - 3 : 0;
+  hs->response_len += count;
+  const char *begin = hs->response.data ();
+  const char *end = static_cast<const char *> (g_strstr_len (begin + searched_from,
+          hs->response_len - searched_from, "\r\n\r\n"));
+  if (!end) {
+    if (hs->response_len > kMaxResponseHeader) {
+      finish_handshake (hs, nullptr, 0, make_error (G_IO_ERROR_INVALID_DATA,
+              "the server's answer to the WebSocket upgrade has no end of header"));
+      return;
+    }
+    read_response (hs);
+    return;
+  }
+  const gsize header_len = end + 4 - begin;
+
+  SoupMessageHeaders *headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_RESPONSE);
+  guint status = 0;
+  char *reason = nullptr;
+  std::string problem;
+  if (!soup_headers_parse_response (begin, header_len, headers, nullptr, &status, &reason)) {
+    problem = "the server's answer to the WebSocket upgrade is not HTTP";
+    status = 0;
+  } else if (status != SOUP_STATUS_SWITCHING_PROTOCOLS) {
+    problem = "the server answered HTTP " + std::to_string (status) + " "
+        + (reason ? reason : "") + " instead of switching to WebSocket";
+  } else {
+    const char *upgrade = soup_message_headers_get_one (headers, "Upgrade");
+    const char *accept = soup_message_headers_get_one (headers, "Sec-WebSocket-Accept");
+    const char *extensions = soup_message_headers_get_one (headers, "Sec-WebSocket-Extensions");
+    if (!upgrade || g_ascii_strcasecmp (upgrade, "websocket") != 0
+        || !soup_message_headers_header_contains (headers, "Connection", "upgrade"))
+      problem = "the server's 101 answer does not upgrade to websocket";
+    else if (!accept || ws_accept_for_key (hs->key) != accept)
+      problem = "the server's Sec-WebSocket-Accept does not match our key";
+    else if (extensions && *extensions)
+      problem = std::string ("the server chose an extension we did not offer: ") + extensions;
+  }
+  g_free (reason);
+  soup_message_headers_unref (headers);
+  if (!problem.empty ()) {
+    finish_handshake (hs, nullptr, status == SOUP_STATUS_SWITCHING_PROTOCOLS ? 0 : status,
+        make_error (G_IO_ERROR_FAILED, problem));
+    return;
+  }
+
+  GSocket *socket = g_socket_connection_get_socket (hs->connection);
+  /* Small messages every 20 ms: Nagle would hold them back. */
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, nullptr);
+  std::vector<guint8> leftover (begin + header_len, begin + hs->response_len);
+  std::shared_ptr<WebSocketClient> ws (new WebSocketClient (G_IO_STREAM (hs->connection),
+          hs->request.max_message_size, std::move (leftover)));
+  finish_handshake (hs, std::move (ws), SOUP_STATUS_SWITCHING_PROTOCOLS, nullptr);
+}
+
+void
+WebSocketClient::finish_handshake (Handshake * hs, std::shared_ptr<WebSocketClient> ws,
+    guint status, GError * error)
+{
+  std::unique_ptr<Handshake> owned (hs);
+  if (ws)
+    ws->start_reading ();
+  hs->done (std::move (ws), status, error);
+  if (error)
+    g_error_free (error);
+}
+
+/* ---- the open connection ---- */
+
+WebSocketClient::WebSocketClient (GIOStream * stream, guint64 max_message_size,
+    std::vector<guint8> leftover)
+  : stream_ (G_IO_STREAM (g_object_ref (stream))),
+    input_ (G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (stream))),
+    output_ (G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (stream))),
+    reader_ (max_message_size)
+{
+  if (!leftover.empty ()) {
+    memcpy (reader_.space (leftover.size ()), leftover.data (), leftover.size ());
+    reader_.commit (leftover.size ());
+  }
+}
+
+WebSocketClient::~WebSocketClient ()
+{
+  release_io ();
+  g_clear_object (&stream_);
+}
+
+void
+WebSocketClient::set_handlers (TextHandler on_text, ClosedHandler on_closed)
+{
+  on_text_ = std::move (on_text);
+  on_closed_ = std::move (on_closed);
+}
+
+void
+WebSocketClient::clear_handlers ()
+{
+  on_text_ = nullptr;
+  on_closed_ = nullptr;
+}
+
+void
+WebSocketClient::start_reading ()
+{
+  read_source_ = g_pollable_input_stream_create_source (input_, nullptr);
+  g_source_set_callback (read_source_, G_SOURCE_FUNC (on_readable), this, nullptr);
+  /* Not blocked while it dispatches: GLib would take its fd out of the poll
+   * set and put it back (two wakeup writes) on every read. */
+  g_source_set_can_recurse (read_source_, TRUE);
+  g_source_attach (read_source_, g_main_context_get_thread_default ());
+  /* The upgrade answer may have come with the first frames. */
+  if (reader_.buffered () > 0) {
+    GSource *idle = g_idle_source_new ();
+    std::weak_ptr<WebSocketClient> weak = shared_from_this ();
+    g_source_set_callback (idle, [] (gpointer data) -> gboolean {
+          auto *w = static_cast<std::weak_ptr<WebSocketClient> *> (data);
+          if (auto ws = w->lock ())
+            on_readable (nullptr, ws.get ());
+          return G_SOURCE_REMOVE;
+        }, new std::weak_ptr<WebSocketClient> (weak),
+        [] (gpointer data) { delete static_cast<std::weak_ptr<WebSocketClient> *> (data); });
+    g_source_attach (idle, g_main_context_get_thread_default ());
+    g_source_unref (idle);
+  }
+}
+
+gboolean
+WebSocketClient::on_readable (GObject *, gpointer data)
+{
+  auto *self = static_cast<WebSocketClient *> (data);
+  /* Handlers may drop the owner's reference. */
+  auto keep = self->shared_from_this ();
+  if (self->state_ == State::kClosed)
+    return G_SOURCE_CONTINUE;
+  bool end = !self->read_available ();
+
+  while (self->state_ != State::kClosed) {
+    WsFrameReader::Frame frame = self->reader_.next ();
+    switch (frame.kind) {
+      case WsFrameReader::Kind::kNeedMore:
+        break;
+      case WsFrameReader::Kind::kText:
+        if (self->state_ == State::kOpen && self->on_text_)
+          self->on_text_ (frame.data, frame.size);
+        continue;
+      case WsFrameReader::Kind::kBinary:
+      case WsFrameReader::Kind::kPong:
+        continue;
+      case WsFrameReader::Kind::kPing:
+        self->send_frame (WsOpcode::kPong, reinterpret_cast<const guint8 *> (frame.data),
+            frame.size);
+        continue;
+      case WsFrameReader::Kind::kClose:
+        if (self->state_ == State::kOpen) {
+          /* Answer with the same code (RFC 6455 5.5.1), then we are done. */
+          std::string payload = frame.close_code ? ws_close_payload (frame.close_code, "") : "";
+          self->send_frame (WsOpcode::kClose, reinterpret_cast<const guint8 *> (payload.data ()),
+              payload.size ());
+        }
+        self->finish (frame.close_code, frame.close_reason);
+        continue;
+      case WsFrameReader::Kind::kError:
+        self->fail (frame.close_code, "protocol error: " + frame.error);
+        continue;
+    }
+    break;
+  }
+  if (end && self->state_ != State::kClosed)
+    self->finish (0, self->state_ == State::kClosing ? "" :
+        "the connection ended without a close frame");
+  return G_SOURCE_CONTINUE;
+}
+
+/* Reads what the socket has. Returns false at the end of the stream or on
+ * an error (then the connection is finished). */
+bool
+WebSocketClient::read_available ()
+{
+  for (;;) {
+    guint8 *space = reader_.space (kReadChunk);
+    GError *error = nullptr;
+    gssize count = g_pollable_input_stream_read_nonblocking (input_, space, kReadChunk, nullptr,
+        &error);
+    if (count < 0) {
+      reader_.commit (0);
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+        g_error_free (error);
+        return true;
+      }
+      std::string message = error->message;
+      g_error_free (error);
+      fail (kWsCloseAbnormal, "reading failed: " + message);
+      return true;
+    }
+    reader_.commit (count);
+    if (count == 0)
+      return false;
+    /* A short read emptied the socket; a TLS stream may still hold
+     * decrypted bytes, so it is read until it would block. */
+    if (static_cast<gsize> (count) < kReadChunk && !G_IS_TLS_CONNECTION (stream_)
+        && !G_IS_TCP_WRAPPER_CONNECTION (stream_))
+      return true;
+  }
+}
+
+void
+WebSocketClient::send_text (const char * text, gsize size)
+{
+  send_frame (WsOpcode::kText, reinterpret_cast<const guint8 *> (text), size);
+}
+
+void
+WebSocketClient::send_frame (WsOpcode opcode, const guint8 * payload, gsize size)
+{
+  if (state_ != State::kOpen)
+    return;
+  ws_encode_client_frame (opcode, payload, size, g_random_int (), &outgoing_);
+  if (!write_source_)
+    flush_output ();
+}
+
+void
+WebSocketClient::flush_output ()
+{
+  while (outgoing_sent_ < outgoing_.size ()) {
+    GError *error = nullptr;
+    gssize count = g_pollable_output_stream_write_nonblocking (output_,
+        outgoing_.data () + outgoing_sent_, outgoing_.size () - outgoing_sent_, nullptr, &error);
+    if (count < 0) {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+        g_error_free (error);
+        if (!write_source_) {
+          write_source_ = g_pollable_output_stream_create_source (output_, nullptr);
+          g_source_set_callback (write_source_, G_SOURCE_FUNC (on_writable), this, nullptr);
+          g_source_attach (write_source_, g_main_context_get_thread_default ());
+        }
+        return;
+      }
+      std::string message = error->message;
+      g_error_free (error);
+      fail (kWsCloseAbnormal, "writing failed: " + message);
+      return;
+    }
+    outgoing_sent_ += count;
+  }
+  outgoing_.clear ();
+  outgoing_sent_ = 0;
+  if (write_source_) {
+    g_source_destroy (write_source_);
+    g_clear_pointer (&write_source_, g_source_unref);
+  }
+}
+
+gboolean
+WebSocketClient::on_writable (GObject *, gpointer data)
+{
+  auto *self = static_cast<WebSocketClient *> (data);
+  auto keep = self->shared_from_this ();
+  self->flush_output ();
+  return G_SOURCE_CONTINUE;
+}
+
+void
+WebSocketClient::set_keepalive (guint seconds)
+{
+  if (keepalive_source_) {
+    g_source_destroy (keepalive_source_);
+    g_clear_pointer (&keepalive_source_, g_source_unref);
+  }
+  if (seconds == 0)
+    return;
+  keepalive_source_ = g_timeout_source_new_seconds (seconds);
+  g_source_set_callback (keepalive_source_, on_keepalive, this, nullptr);
+  g_source_attach (keepalive_source_, g_main_context_get_thread_default ());
+}
+
+gboolean
+WebSocketClient::on_keepalive (gpointer data)
+{
+  auto *self = static_cast<WebSocketClient *> (data);
+  auto keep = self->shared_from_this ();
+  self->send_frame (WsOpcode::kPing, nullptr, 0);
+  return G_SOURCE_CONTINUE;
+}
+
+void
+WebSocketClient::close (guint16 code, const std::string & reason)
+{
+  if (state_ != State::kOpen)
+    return;
+  auto keep = shared_from_this ();
+  std::string payload = ws_close_payload (code, reason);
+  send_frame (WsOpcode::kClose, reinterpret_cast<const guint8 *> (payload.data ()),
+      payload.size ());
+  if (state_ != State::kOpen)
+    return;     /* writing failed: already finished */
+  state_ = State::kClosing;
+  closing_self_ = shared_from_this ();
+  close_timeout_ = g_timeout_source_new (kCloseTimeoutMs);
+  g_source_set_callback (close_timeout_, on_close_timeout, this, nullptr);
+  g_source_attach (close_timeout_, g_main_context_get_thread_default ());
+}
+
+gboolean
+WebSocketClient::on_close_timeout (gpointer data)
+{
+  auto *self = static_cast<WebSocketClient *> (data);
+  auto keep = self->shared_from_this ();
+  self->finish (0, "the server did not answer our close frame");
+  return G_SOURCE_REMOVE;
+}
+
+void
+WebSocketClient::fail (guint16 code, const std::string & reason)
+{
+  if (state_ == State::kOpen && code != kWsCloseAbnormal) {
+    std::string payload = ws_close_payload (code, "");
+    send_frame (WsOpcode::kClose, reinterpret_cast<const guint8 *> (payload.data ()),
+        payload.size ());
+  }
+  finish (0, reason);
+}
+
+void
+WebSocketClient::finish (guint16 code, const std::string & reason)
+{
+  if (state_ == State::kClosed)
+    return;
+  /* The handler may drop the owner's reference; this one goes last. */
+  std::shared_ptr<WebSocketClient> keep = shared_from_this ();
+  state_ = State::kClosed;
+  release_io ();
+  ClosedHandler handler = std::move (on_closed_);
+  clear_handlers ();
+  closing_self_.reset ();
+  if (handler)
+    handler (code, reason);
+}
+
+void
+WebSocketClient::release_io ()
+{
+  for (GSource **source : { &read_source_, &write_source_, &keepalive_source_, &close_timeout_ }) {
+    if (*source) {
+      g_source_destroy (*source);
+      g_clear_pointer (source, g_source_unref);
+    }
+  }
+  if (stream_ && !g_io_stream_is_closed (stream_)) {
+    /* Asynchronously: a TLS close may have to write its close_notify. */
+    g_io_stream_close_async (stream_, G_PRIORITY_DEFAULT, nullptr,
+        [] (GObject * source, GAsyncResult * result, gpointer) {
+          g_io_stream_close_finish (G_IO_STREAM (source), result, nullptr);
+          g_object_unref (source);
+        }, g_object_ref (stream_));
+  }
+}
+
+}  // namespace voxbridge::realtime
