@@ -250,7 +250,7 @@ WebSocketClient::on_response_read (GObject * source, GAsyncResult * result, gpoi
   g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, nullptr);
   std::vector<guint8> leftover (begin + header_len, begin + hs->response_len);
   std::shared_ptr<WebSocketClient> ws (new WebSocketClient (G_IO_STREAM (hs->connection),
-          hs->request.max_message_size, std::move (leftover)));
+          socket, hs->request.max_message_size, std::move (leftover)));
   finish_handshake (hs, std::move (ws), SOUP_STATUS_SWITCHING_PROTOCOLS, nullptr);
 }
 
@@ -268,9 +268,10 @@ WebSocketClient::finish_handshake (Handshake * hs, std::shared_ptr<WebSocketClie
 
 /* ---- the open connection ---- */
 
-WebSocketClient::WebSocketClient (GIOStream * stream, guint64 max_message_size,
-    std::vector<guint8> leftover)
+WebSocketClient::WebSocketClient (GIOStream * stream, GSocket * socket,
+    guint64 max_message_size, std::vector<guint8> leftover)
   : stream_ (G_IO_STREAM (g_object_ref (stream))),
+    socket_ (G_SOCKET (g_object_ref (socket))),
     input_ (G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (stream))),
     output_ (G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (stream))),
     reader_ (max_message_size)
@@ -285,6 +286,7 @@ WebSocketClient::~WebSocketClient ()
 {
   release_io ();
   g_clear_object (&stream_);
+  g_clear_object (&socket_);
 }
 
 void
@@ -304,10 +306,14 @@ WebSocketClient::clear_handlers ()
 void
 WebSocketClient::start_reading ()
 {
-  read_source_ = g_pollable_input_stream_create_source (input_, nullptr);
+  /* The socket's own source, not the stream's pollable source: that one has
+   * a child source, and GLib takes every dispatched source's fd out of the
+   * poll set and puts it back (two wakeup writes per message) unless it may
+   * recurse. Reads drain the stream (a TLS one too), so nothing stays
+   * buffered above the socket while it is not readable. */
+  read_source_ = g_socket_create_source (socket_,
+      static_cast<GIOCondition> (G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr);
   g_source_set_callback (read_source_, G_SOURCE_FUNC (on_readable), this, nullptr);
-  /* Not blocked while it dispatches: GLib would take its fd out of the poll
-   * set and put it back (two wakeup writes) on every read. */
   g_source_set_can_recurse (read_source_, TRUE);
   g_source_attach (read_source_, g_main_context_get_thread_default ());
   /* The upgrade answer may have come with the first frames. */
@@ -317,7 +323,7 @@ WebSocketClient::start_reading ()
     g_source_set_callback (idle, [] (gpointer data) -> gboolean {
           auto *w = static_cast<std::weak_ptr<WebSocketClient> *> (data);
           if (auto ws = w->lock ())
-            on_readable (nullptr, ws.get ());
+            on_readable (nullptr, G_IO_IN, ws.get ());
           return G_SOURCE_REMOVE;
         }, new std::weak_ptr<WebSocketClient> (weak),
         [] (gpointer data) { delete static_cast<std::weak_ptr<WebSocketClient> *> (data); });
@@ -327,7 +333,7 @@ WebSocketClient::start_reading ()
 }
 
 gboolean
-WebSocketClient::on_readable (GObject *, gpointer data)
+WebSocketClient::on_readable (GSocket *, GIOCondition, gpointer data)
 {
   auto *self = static_cast<WebSocketClient *> (data);
   /* Handlers may drop the owner's reference. */
@@ -398,7 +404,8 @@ WebSocketClient::read_available ()
     if (count == 0)
       return false;
     /* A short read emptied the socket; a TLS stream may still hold
-     * decrypted bytes, so it is read until it would block. */
+     * decrypted bytes, so it is read until it would block (the read source
+     * watches the socket only). */
     if (static_cast<gsize> (count) < kReadChunk && !G_IS_TLS_CONNECTION (stream_)
         && !G_IS_TCP_WRAPPER_CONNECTION (stream_))
       return true;

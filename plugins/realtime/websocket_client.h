@@ -62,7 +62,8 @@ class WebSocketClient : public std::enable_shared_from_this<WebSocketClient> {
   enum class State { kOpen, kClosing, kClosed };
   struct Handshake;
 
-  WebSocketClient (GIOStream * stream, guint64 max_message_size, std::vector<guint8> leftover);
+  WebSocketClient (GIOStream * stream, GSocket * socket, guint64 max_message_size,
+      std::vector<guint8> leftover);
   static void on_connected (GObject * source, GAsyncResult * result, gpointer data);
   static void on_request_written (GObject * source, GAsyncResult * result, gpointer data);
   static void read_response (Handshake * hs);
@@ -71,7 +72,7 @@ class WebSocketClient : public std::enable_shared_from_this<WebSocketClient> {
       guint status, GError * error);
 
   void start_reading ();
-  static gboolean on_readable (GObject * stream, gpointer data);
+  static gboolean on_readable (GSocket * socket, GIOCondition condition, gpointer data);
   static gboolean on_writable (GObject * stream, gpointer data);
   static gboolean on_keepalive (gpointer data);
   static gboolean on_close_timeout (gpointer data);
@@ -83,6 +84,7 @@ class WebSocketClient : public std::enable_shared_from_this<WebSocketClient> {
   void release_io ();
 
   GIOStream *stream_;
+  GSocket *socket_;           /* the TCP socket under the stream (and TLS) */
   GPollableInputStream *input_;
   GPollableOutputStream *output_;
   State state_ = State::kOpen;
