@@ -4,12 +4,39 @@
 #include <mutex>
 #include <vector>
 
-namespace voxbridge::realtime {
+namespace voxbridge {
 
 namespace {
 
 GMainContext *io_context = nullptr;
 GThread *io_thread = nullptr;
+
+/* Under load the loop polls at most every this often, so that one pass
+ * serves the messages of many calls: a pass costs a poll() and GLib's
+ * prepare/check over every call's socket, and without a pause there was one
+ * pass per message. A message waits at most this long; an idle loop does
+ * not wait at all (the pause only follows a pass that ended less than this
+ * long ago). */
+gint64 min_pass_interval_us = 500;
+
+gint
+coalescing_poll (GPollFD * fds, guint nfds, gint timeout_ms)
+{
+  static gint64 last_return = 0;    /* only the I/O thread polls */
+  if (timeout_ms != 0) {
+    gint64 pause = last_return + min_pass_interval_us - g_get_monotonic_time ();
+    if (pause > 0) {
+      if (timeout_ms > 0)
+        pause = MIN (pause, static_cast<gint64> (timeout_ms) * 1000);
+      g_usleep (pause);
+      if (timeout_ms > 0)
+        timeout_ms = MAX (0, timeout_ms - static_cast<gint> ((pause + 999) / 1000));
+    }
+  }
+  gint ready = g_poll (fds, nfds, timeout_ms);
+  last_return = g_get_monotonic_time ();
+  return ready;
+}
 
 gpointer
 io_thread_main (gpointer data)
@@ -52,6 +79,9 @@ IoThread::context ()
   static gsize once = 0;
   if (g_once_init_enter (&once)) {
     io_context = g_main_context_new ();
+    if (const char *env = g_getenv ("VOXBRIDGE_IO_MIN_PASS_US"))
+      min_pass_interval_us = g_ascii_strtoll (env, nullptr, 10);
+    g_main_context_set_poll_func (io_context, coalescing_poll);
     io_thread = g_thread_new ("voxbridge-rt-io", io_thread_main, io_context);
     g_once_init_leave (&once, 1);
   }
@@ -90,4 +120,4 @@ IoThread::is_current ()
   return g_main_context_is_owner (context ());
 }
 
-}  // namespace voxbridge::realtime
+}  // namespace voxbridge

@@ -1,13 +1,14 @@
 #pragma once
-/* The one thread on which every Realtime session does its network I/O: a
- * GMainContext shared by all sessions in the process, so that 200 calls cost
- * one thread, not 200. Other threads hand it work with run(). */
+/* The one thread on which the process does its call media network I/O: a
+ * GMainContext shared by every Realtime session (and the RTP receiver), so
+ * that 200 calls cost one thread, not 200. Other threads hand it work with
+ * run(). */
 
 #include <glib.h>
 
 #include <functional>
 
-namespace voxbridge::realtime {
+namespace voxbridge {
 
 class IoThread {
  public:
@@ -18,4 +19,4 @@ class IoThread {
   static bool is_current ();
 };
 
-}  // namespace voxbridge::realtime
+}  // namespace voxbridge
