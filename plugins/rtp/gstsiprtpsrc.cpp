@@ -279,6 +279,8 @@ static void gst_sip_rtp_src_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec);
 static GstStateChangeReturn gst_sip_rtp_src_change_state (GstElement *
     element, GstStateChange transition);
+static gboolean gst_sip_rtp_src_send_event (GstElement * element,
+    GstEvent * event);
 static gboolean gst_sip_rtp_src_query (GstPad * pad, GstObject * parent,
     GstQuery * query);
 
@@ -347,6 +349,7 @@ gst_sip_rtp_src_class_init (GstSipRtpSrcClass * klass)
 
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_sip_rtp_src_change_state);
+  element_class->send_event = GST_DEBUG_FUNCPTR (gst_sip_rtp_src_send_event);
 
   GST_DEBUG_CATEGORY_INIT (gst_sip_rtp_src_debug, "voxbridge-siprtpsrc", 0,
       "SIP call RTP source");
@@ -1029,6 +1032,18 @@ gst_sip_rtp_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
     default:
       return gst_pad_query_default (pad, parent, query);
   }
+}
+
+/* An EOS sent to the element (gst-launch-1.0 -e) ends its stream, as for a
+ * live GstBaseSrc. Serialized with the receive thread's pushes by the peer's
+ * stream lock; what that thread pushes afterwards gets GST_FLOW_EOS. */
+static gboolean
+gst_sip_rtp_src_send_event (GstElement * element, GstEvent * event)
+{
+  GstSipRtpSrc *self = GST_SIP_RTP_SRC (element);
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS)
+    return gst_pad_push_event (self->srcpad, event);
+  return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
 }
 
 /* READY→PAUSED: the stream starts (caps and segment as soon as the codec
