@@ -86,8 +86,6 @@ GST_DEBUG_CATEGORY_STATIC (gst_sip_rtp_src_debug);
 /* The timeline follows the least delayed packet of each such window, so that
  * a sender's clock running faster or slower than ours is followed. */
 #define TIMELINE_WINDOW (2 * GST_SECOND)
-/* The duration assumed for lost packets before any audio was seen. */
-#define DEFAULT_PACKET_DURATION (20 * GST_MSECOND)
 
 using voxbridge::CallBinding;
 using voxbridge::ExplicitRtpSettings;
@@ -205,7 +203,7 @@ struct Receiving {
   G711 caps_codec = G711::PCMU;
   bool caps_sent = false;
   GstClockTime next_pts = GST_CLOCK_TIME_NONE;    /* end of the last audio */
-  GstClockTime packet_duration = DEFAULT_PACKET_DURATION;
+  guint64 lost_pending = 0;     /* declared lost since the last audio */
   bool flow_error_posted = false;
   /* The source of the last packet, so latching looks only at changes. */
   struct sockaddr_storage last_from = {};
@@ -738,21 +736,26 @@ check_flow (GstSipRtpSrc * self, GstFlowReturn ret)
   GST_ELEMENT_FLOW_ERROR (self, ret);
 }
 
-/* Packets declared lost: downstream hears nothing for their time. */
+/* Packets were declared lost before the audio at @pts: downstream hears
+ * nothing for the time between (what the RTP timestamps say, not a guess
+ * from the count of missing packets). */
 static void
-push_gap (GstSipRtpSrc * self, guint64 lost)
+push_gap (GstSipRtpSrc * self, GstClockTime pts)
 {
   Receiving & receiving = self->priv->receiving;
-  receiving.discont = true;
-  if (!GST_CLOCK_TIME_IS_VALID (receiving.next_pts) || !receiving.caps_sent)
+  const guint64 lost = receiving.lost_pending;
+  receiving.lost_pending = 0;
+  if (!GST_CLOCK_TIME_IS_VALID (receiving.next_pts) || !receiving.caps_sent ||
+      pts <= receiving.next_pts)
     return;
-  const GstClockTime duration = lost * receiving.packet_duration;
-  GstEvent *gap = gst_event_new_gap (receiving.next_pts, duration);
+  GstEvent *gap = gst_event_new_gap (receiving.next_pts,
+      pts - receiving.next_pts);
   gst_event_set_gap_flags (gap, GST_GAP_FLAG_MISSING_DATA);
   GST_DEBUG_OBJECT (self, "%" G_GUINT64_FORMAT " packets lost: gap at %"
-      GST_TIME_FORMAT, lost, GST_TIME_ARGS (receiving.next_pts));
+      GST_TIME_FORMAT " for %" GST_TIME_FORMAT, lost,
+      GST_TIME_ARGS (receiving.next_pts),
+      GST_TIME_ARGS (pts - receiving.next_pts));
   gst_pad_push_event (self->srcpad, gap);
-  receiving.next_pts += duration;
 }
 
 static void
@@ -787,11 +790,11 @@ push_audio (GstSipRtpSrc * self, GstRTPBuffer * rtp, G711 codec,
   if (gst_rtp_buffer_get_marker (rtp))
     GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_RESYNC);
   receiving.discont = false;
-  receiving.next_pts = pts + duration;
-  if (duration > 0)
-    receiving.packet_duration = duration;
 
   send_caps (self, codec);
+  if (receiving.lost_pending > 0)
+    push_gap (self, pts);
+  receiving.next_pts = pts + duration;
   check_flow (self, gst_pad_push (self->srcpad, out));
 }
 
@@ -809,7 +812,9 @@ push_released (GstSipRtpSrc * self, gsize received_bytes)
         receiving.discont = true;
         break;
       case RtpReorderBuffer::Item::Kind::LOST:
-        push_gap (self, item.lost);
+        /* The gap goes out with the next audio, whose time ends it. */
+        receiving.lost_pending += item.lost;
+        receiving.discont = true;
         break;
       case RtpReorderBuffer::Item::Kind::PACKET:{
         GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
@@ -876,6 +881,7 @@ interrupt_stream (GstSipRtpSrc * self)
   receiving.timeline.reset ();
   receiving.discont = true;
   receiving.interrupted = false;
+  receiving.lost_pending = 0;
 }
 
 /* The receive thread: one datagram of the call's socket. */
@@ -1066,7 +1072,7 @@ start_stream (GstSipRtpSrc * self)
   Receiving & receiving = self->priv->receiving;
   receiving.caps_sent = false;
   receiving.next_pts = GST_CLOCK_TIME_NONE;
-  receiving.packet_duration = DEFAULT_PACKET_DURATION;
+  receiving.lost_pending = 0;
   /* Else the first audio packet brings caps and segment. */
   if (kind == PayloadKind::PCMU || kind == PayloadKind::PCMA)
     send_caps (self, kind == PayloadKind::PCMU ? G711::PCMU : G711::PCMA);

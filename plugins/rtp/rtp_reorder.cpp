@@ -91,7 +91,7 @@ RtpReorderBuffer::push (GstBuffer * packet, guint32 ssrc, guint16 seq,
     start (ssrc, seq);
   }
 
-  const gint delta = static_cast<gint16> (static_cast<guint16> (seq -
+  gint delta = static_cast<gint16> (static_cast<guint16> (seq -
           static_cast<guint16> (next_)));
   if (delta > kMaxDropout || delta < -kMaxMisorder) {
     if (jump_confirm_seq_ != static_cast<gint32> (seq)) {
@@ -104,6 +104,7 @@ RtpReorderBuffer::push (GstBuffer * packet, guint32 ssrc, guint16 seq,
     drain (out);
     out.push_back ({Item::Kind::RESTART, nullptr, 0});
     start (ssrc, seq);
+    delta = 0;
   } else if (delta < 0) {
     const guint64 age = static_cast<guint64> (-delta) - 1;
     const bool released = age < 64 && (released_bits_ >> age) & 1;
@@ -116,7 +117,7 @@ RtpReorderBuffer::push (GstBuffer * packet, guint32 ssrc, guint16 seq,
   }
   jump_confirm_seq_ = -1;
 
-  const guint64 extended = next_ + (delta < 0 ? 0 : delta);
+  const guint64 extended = next_ + static_cast<guint64> (delta);
   if (extended == next_) {
     out.push_back ({Item::Kind::PACKET, packet, 0});
     advance (1, true);

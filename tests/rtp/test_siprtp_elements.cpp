@@ -475,6 +475,25 @@ TEST (SipRtpSrc, GapCoversTheLostPacketsAndDiscontFollows)
   EXPECT_EQ (stat_u64 (f.src, "packets-duplicate"), 0u);
 }
 
+TEST (SipRtpSrc, GapFollowsTheTimestampsNotTheCountOfMissingPackets)
+{
+  SrcFixture f ("address=127.0.0.1 latency=0");
+  Peer peer;
+  auto packet = [] (guint16 seq, guint32 ts, guint8 fill) {
+    return rtp_packet (0, seq, ts, std::vector<guint8> (kFrame, fill));
+  };
+  /* The sender skips 100 sequence numbers but not a moment of audio. */
+  peer.send_to (f.port, packet (1, 0, 1));
+  peer.send_to (f.port, packet (2, 160, 2));
+  peer.send_to (f.port, packet (103, 320, 3));
+  ASSERT_TRUE (wait_for_received (f.src, 3));
+  std::vector<Output> out = f.drain ();
+  ASSERT_EQ (values (out), (std::vector<guint> { 1, 2, 3 }));
+  EXPECT_TRUE (out[2].discont);
+  EXPECT_EQ (out[2].pts, 40 * GST_MSECOND);
+  EXPECT_EQ (stat_u64 (f.src, "packets-lost"), 100u);
+}
+
 TEST (SipRtpSrc, DropsDuplicatesAndLatePackets)
 {
   SrcFixture f;
