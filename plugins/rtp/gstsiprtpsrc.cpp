@@ -872,6 +872,31 @@ running_time_now (GstSipRtpSrc * self)
   return GST_CLOCK_TIME_IS_VALID (now) ? now : 0;
 }
 
+/* Whether packets may go downstream: this element PLAYING and no bin around
+ * it on its way down. A bin changes its sinks' state before its sources', so
+ * without the second test a packet could reach a sink that has just gone to
+ * PAUSED and wait there for preroll, holding up the receive thread (every
+ * call) until the sink goes on to READY. */
+static bool
+may_deliver (GstSipRtpSrc * self)
+{
+  if (!self->priv->delivering.load ())
+    return false;
+  GstObject *object = GST_OBJECT (gst_object_ref (self));
+  for (;;) {
+    GST_OBJECT_LOCK (object);
+    const bool going_down = GST_STATE_TARGET (object) < GST_STATE_PLAYING;
+    GST_OBJECT_UNLOCK (object);
+    GstObject *parent = going_down ? nullptr : gst_object_get_parent (object);
+    gst_object_unref (object);
+    if (going_down)
+      return false;
+    if (parent == nullptr)
+      return true;
+    object = parent;
+  }
+}
+
 /* Not PLAYING any more: what waits is dropped; the stream starts over. */
 static void
 interrupt_stream (GstSipRtpSrc * self)
@@ -890,7 +915,7 @@ on_datagram (GstSipRtpSrc * self, const guint8 * data, gsize size,
     const struct sockaddr_storage & from, socklen_t from_len)
 {
   Receiving & receiving = self->priv->receiving;
-  if (!self->priv->delivering.load ()) {
+  if (!may_deliver (self)) {
     receiving.interrupted = true;
     return RtpReceiver::kNoDeadline;
   }
@@ -940,8 +965,10 @@ on_datagram (GstSipRtpSrc * self, const guint8 * data, gsize size,
 static gint64
 on_deadline (GstSipRtpSrc * self)
 {
-  if (!self->priv->delivering.load ())
+  if (!may_deliver (self)) {
+    self->priv->receiving.interrupted = true;
     return RtpReceiver::kNoDeadline;
+  }
   const GstClockTime now = running_time_now (self);
   self->priv->receiving.reorder.expire (now, self->priv->receiving.released);
   push_released (self, 0);
@@ -1147,8 +1174,8 @@ gst_sip_rtp_src_change_state (GstElement * element, GstStateChange transition)
       break;
     }
     case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
-      /* Not waited for: downstream sinks are PAUSED before this element,
-       * and the receive thread may be in one, waiting for preroll until
+      /* Not waited for: should the receive thread be in a sink that paused
+       * before this element (see may_deliver), it waits for preroll until
        * the sink goes on to READY. PAUSED→READY waits. */
       self->priv->delivering = false;
       break;

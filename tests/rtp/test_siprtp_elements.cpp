@@ -11,10 +11,13 @@
 #include <gst/gst.h>
 #include <gst/rtp/gstrtpbuffer.h>
 
+#include <chrono>
 #include <condition_variable>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "rtp_call.h"
@@ -824,6 +827,51 @@ TEST (SipRtpSrc, BindsToASipdCallAndFollowsItsUpdates)
     EXPECT_EQ (stat_u64 (f.src, "packets-wrong-payload-type"), 2u);
   }
   RtpCallRegistry::instance ().remove ("test-src-call");
+}
+
+TEST (SipRtpSrc, APipelineOnItsWayDownDoesNotHoldUpOtherCalls)
+{
+  GstElement *pipeline = gst_parse_launch ("siprtpsrc name=src "
+      "address=127.0.0.1 ! fakesink", nullptr);
+  ASSERT_NE (pipeline, nullptr);
+  ASSERT_NE (gst_element_set_state (pipeline, GST_STATE_PLAYING),
+      GST_STATE_CHANGE_FAILURE);
+  GstElement *src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  guint port = 0;
+  g_object_get (src, "local-port", &port, nullptr);
+  Peer peer;
+  peer.send_to (port, audio_packet (1, 1));
+  ASSERT_TRUE (wait_for_received (src, 1));
+
+  /* The pipeline goes to PAUSED and its sink waits for preroll; the source
+   * stays in PLAYING a moment longer (here: as long as the test wants). */
+  gst_element_set_locked_state (src, TRUE);
+  gst_element_set_state (pipeline, GST_STATE_PAUSED);
+  peer.send_to (port, audio_packet (2, 2));
+  peer.send_to (port, audio_packet (3, 3));
+
+  /* Another call still gets its packets through the shared thread. On a
+   * thread of its own: were the shared thread stuck in the sink, even
+   * starting it would wait (until the pipeline below goes down). */
+  std::promise<bool> other_done;
+  std::thread other_call ([&other_done] {
+        SrcFixture other;
+        Peer caller;
+        caller.send_to (other.port, audio_packet (1, 1));
+        other_done.set_value (wait_for_received (other.src, 1));
+      });
+  auto other_received = other_done.get_future ();
+  const bool in_time = other_received.wait_for (std::chrono::seconds (5)) ==
+      std::future_status::ready;
+  EXPECT_EQ (stat_u64 (src, "packets-received"), 1u);
+
+  gst_element_set_locked_state (src, FALSE);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  other_call.join ();
+  EXPECT_TRUE (in_time);
+  EXPECT_TRUE (other_received.get ());
+  gst_object_unref (src);
+  gst_object_unref (pipeline);
 }
 
 TEST (SipRtpSrc, UnknownCallIdFailsToStart)
