@@ -361,7 +361,6 @@ gst_sip_rtp_src_init (GstSipRtpSrc * self)
   self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
   gst_pad_set_query_function (self->srcpad,
       GST_DEBUG_FUNCPTR (gst_sip_rtp_src_query));
-  gst_pad_use_fixed_caps (self->srcpad);
   gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
 
   GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
