@@ -2,7 +2,7 @@
 /* Media measurements of one call's graphs, for /metrics and the per-call
  * summary in the call.ended event:
  *  - caller -> AI latency: a buffer's timestamp (its RTP packet's arrival at
- *    siprtpsrc, as the jitter buffer stamps it) to its hand-off at
+ *    siprtpsrc, as its reorder buffer stamps it) to its hand-off at
  *    realtimesink, by a pad probe on realtimesink's sink pad;
  *  - AI -> caller latency: how late model audio goes out on RTP against its
  *    playout time: at siprtpsink's sink pad, (running time - the timestamp

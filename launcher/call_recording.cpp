@@ -137,7 +137,7 @@ CallRecording::attach (GstElement * pipeline)
         {"message", "cannot create " + settings_.dir}});
     return false;
   }
-  /* The caller: siprtpsrc's output (stamped at arrival by its jitter
+  /* The caller: siprtpsrc's output (stamped at arrival by its reorder
    * buffer). The AI: what goes into siprtpsink (see stamp_with_wire_time),
    * or realtimesrc's output in a graph without one. */
   GstElement *rtp_sink = find_element_of_factory (pipeline, "siprtpsink");

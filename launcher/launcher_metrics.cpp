@@ -26,7 +26,7 @@ LauncherMetrics::LauncherMetrics (MetricsRegistry & registry)
           "Time from the end of caller speech to the first audio of the model.", {},
           {0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5})),
     rtp_packets_lost_total (registry.add_counter ("voxbridge_rtp_packets_lost_total",
-          "RTP packets from callers that never arrived (sequence gaps at the jitter buffer).")),
+          "RTP packets from callers that never arrived (sequence gaps at siprtpsrc's reorder buffer).")),
     rtp_packets_duplicate_total (registry.add_counter ("voxbridge_rtp_packets_duplicate_total",
           "RTP packets from callers that arrived more than once.")),
     audio_discarded_seconds_total (registry.add_counter (

@@ -1,31 +1,53 @@
 /**
  * SECTION:element-siprtpsrc
  * @title: siprtpsrc
- * @see_also: siprtpsink, rtpjitterbuffer, rtpptdemux, rtpdtmfdepay
+ * @see_also: siprtpsink, rtpjitterbuffer, rtppcmudepay, rtpdtmfdepay
  *
  * Receives the caller's RTP of one SIP call and outputs its G.711 audio as
  * `audio/x-mulaw` or `audio/x-alaw` (8 kHz mono), per the negotiated payload
- * type. Inside: the call's socket → rtpjitterbuffer → rtpptdemux →
- * rtppcmudepay / rtppcmadepay, and rtpdtmfdepay for RFC 4733 telephone
- * events. The socket is read by the process's one RTP receive thread
- * (rtp_receiver.h) rather than by a udpsrc per call: a thread and a wakeup
- * per packet less for every call.
+ * type, timestamped in running time; a live source.
+ *
+ * The element has no thread of its own. The call's socket is read by the
+ * process's one RTP receive thread (rtp_receiver.h), which parses each
+ * packet (GstRTPBuffer), puts it in order in a small reorder buffer
+ * (rtp_reorder.h) and pushes the payload downstream at once — a packet that
+ * arrives in sequence is never held. A packet after a gap waits at most
+ * `latency` ms for the missing ones; then they count as lost and downstream
+ * gets a GAP event for their time and DISCONT on the next buffer.
+ * Duplicates and packets older than what went out are dropped and counted;
+ * a new SSRC restarts the stream. The reorder buffer's deadlines are the
+ * receive thread's epoll timeout, so 200 calls cost no thread each and one
+ * wakeup per burst of packets.
+ *
+ * Because downstream runs on that shared thread, it must never block: the
+ * shipped graphs (siprtpsrc ! realtimesink, or a decoder, audioconvert and
+ * audioresample before it) do not. A sink that synchronises to the clock
+ * (autoaudiosink, alsasink, filesink with sync=true ...) needs a `queue`
+ * right after siprtpsrc, or it would stall every call of the process while
+ * it waits. Likewise, do not leave a pipeline with siprtpsrc in PAUSED: a
+ * sink waiting for preroll blocks the shared thread.
  *
  * Bound to a call of the in-process sipd with `call-id`, or, without sipd,
  * to the explicit `port` / `address` / `payload` / `remote` settings; a
  * siprtpsink with the same `port` in the same process shares the socket
  * (symmetric RTP). The source address of the caller's RTP is latched into
- * the call so that siprtpsink answers there (NAT).
+ * the call so that siprtpsink answers there (NAT). While the call is on hold
+ * (not receiving) packets are dropped and counted.
  *
- * Every completed DTMF event is posted once as an element message
+ * RFC 4733 telephone events are not audio: the start of each event is
+ * posted as an element message `dtmf-event` (as rtpdtmfdepay does: `number`,
+ * `volume`, `type`, `method`), and every completed event once as
  * `siprtp-dtmf` with the fields `digit` (string: "0"-"9", "*", "#",
- * "A"-"D"), `duration-ms` (uint) and `call-id` (string). rtpdtmfdepay's own
- * `dtmf-event` message marks the start of an event.
+ * "A"-"D"), `duration-ms` (uint) and `call-id` (string).
  *
  * ## Example launch line
  * |[
  * gst-launch-1.0 siprtpsrc port=40000 ! mulawdec ! audioconvert ! wavenc ! filesink location=caller.wav
- * ]| Receives PCMU on UDP port 40000 and records it. Something to send:
+ * ]| Receives PCMU on UDP port 40000 and records it. To listen (a queue
+ * before the synchronising audio sink):
+ * |[
+ * gst-launch-1.0 siprtpsrc port=40000 ! queue ! mulawdec ! audioconvert ! audioresample ! autoaudiosink
+ * ]| Something to send:
  * |[
  * gst-launch-1.0 audiotestsrc is-live=true ! mulawenc ! rtppcmupay ! udpsink host=127.0.0.1 port=40000
  * ]|
@@ -34,14 +56,16 @@
 
 #include <gst/rtp/gstrtpbuffer.h>
 
-#include <cstdio>
+#include <array>
+#include <atomic>
 #include <cstring>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "rtp_receiver.h"
+#include "rtp_reorder.h"
 #include "siprtp_binding.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_sip_rtp_src_debug);
@@ -55,15 +79,20 @@ GST_DEBUG_CATEGORY_STATIC (gst_sip_rtp_src_debug);
 #define DEFAULT_ENCODING nullptr
 #define DEFAULT_DTMF_PAYLOAD 101
 #define DEFAULT_LATENCY 60
-/* No payload field: the jitter buffer then takes any payload type at 8 kHz;
- * admit_packet filters the payload types before it. */
-#define RECEIVE_CAPS "application/x-rtp, media = (string) audio, " \
-    "clock-rate = (int) 8000"
+
+/* RTP time and arrival time disagreeing by more than this is a jump in the
+ * sender's timestamps (or a long stall): the timeline starts again. */
+#define TIMELINE_RESYNC (1 * GST_SECOND)
+/* The timeline follows the least delayed packet of each such window, so that
+ * a sender's clock running faster or slower than ours is followed. */
+#define TIMELINE_WINDOW (2 * GST_SECOND)
 
 using voxbridge::CallBinding;
 using voxbridge::ExplicitRtpSettings;
 using voxbridge::G711;
 using voxbridge::RtpMediaParams;
+using voxbridge::RtpReceiver;
+using voxbridge::RtpReorderBuffer;
 
 namespace {
 
@@ -79,12 +108,9 @@ struct Settings {
   guint latency_ms = DEFAULT_LATENCY;
 };
 
-/* What each payload type we have accepted means; rtpptdemux asks again
- * whenever it sees a payload type it has no pad for. */
-struct PayloadKind {
-  bool dtmf;
-  G711 codec;
-};
+/* What each RTP payload type means to this element. */
+enum class PayloadKind : guint8 { NONE, PCMU, PCMA, DTMF };
+using PayloadKinds = std::array<PayloadKind, 128>;
 
 /* One RFC 4733 event being received: all its packets carry the RTP
  * timestamp of its start; the end packet is sent three times. */
@@ -102,16 +128,83 @@ struct Counters {
   guint64 invalid = 0;
   guint64 wrong_payload_type = 0;
   guint64 not_receiving = 0;
+  guint64 lost = 0;
+  guint64 late = 0;
+  guint64 duplicates = 0;
+  guint64 pushed = 0;
   guint64 dtmf_events = 0;
 };
 
-/* The receive thread's view: packets go to the jitter buffer only while
- * PLAYING, stamped with their arrival in running time. */
+/* Maps RTP timestamps to running time: the arrival of the least delayed
+ * packet lately seen plus the RTP time since, so that audio keeps the
+ * sender's spacing whatever the network jitter (what rtpjitterbuffer's
+ * skew estimation does, simply). */
+class Timeline {
+ public:
+  void reset () {
+    *this = Timeline ();
+  }
+
+  /* The PTS of an audio packet of RTP time @rtptime that arrived at
+   * @arrival; @resynced says the timeline (re)started with it. */
+  GstClockTime pts (guint32 rtptime, guint clock_rate, GstClockTime arrival,
+      bool *resynced) {
+    const guint64 extended = gst_rtp_buffer_ext_timestamp (&ext_state_,
+        rtptime);
+    *resynced = false;
+    gint64 rtp_ns = 0;
+    if (started_) {
+      const gint64 ticks = static_cast<gint64> (extended - base_);
+      const gint64 magnitude = static_cast<gint64> (gst_util_uint64_scale_int (
+              static_cast<guint64> (ticks < 0 ? -ticks : ticks), GST_SECOND,
+              clock_rate));
+      rtp_ns = ticks < 0 ? -magnitude : magnitude;
+    }
+    const gint64 delay = static_cast<gint64> (arrival) - rtp_ns;
+    if (!started_ || ABS (delay - offset_) > (gint64) TIMELINE_RESYNC) {
+      started_ = true;
+      base_ = extended;
+      rtp_ns = 0;
+      offset_ = window_min_ = static_cast<gint64> (arrival);
+      window_start_ = arrival;
+      *resynced = true;
+    } else {
+      window_min_ = MIN (window_min_, delay);
+      if (arrival >= window_start_ + TIMELINE_WINDOW) {
+        offset_ = window_min_;
+        window_min_ = delay;
+        window_start_ = arrival;
+      }
+    }
+    const gint64 pts = rtp_ns + offset_;
+    return pts > 0 ? static_cast<GstClockTime> (pts) : 0;
+  }
+
+ private:
+  guint64 ext_state_ = G_MAXUINT64;      /* gst_rtp_buffer_ext_timestamp's */
+  bool started_ = false;
+  guint64 base_ = 0;                     /* extended RTP time at offset_ */
+  gint64 offset_ = 0;                    /* running time of base_ */
+  gint64 window_min_ = 0;
+  GstClockTime window_start_ = 0;
+};
+
+/* The receive thread's: from PAUSED→PLAYING to PAUSED→READY, touched by
+ * nothing else. */
 struct Receiving {
-  guint64 receiver_id = 0;
-  GstClock *clock = nullptr;
-  GstClockTime base_time = 0;
+  RtpReorderBuffer reorder;
+  Timeline timeline;
+  std::vector<RtpReorderBuffer::Item> released;   /* reused for each turn */
+  PayloadKinds kinds {};
+  guint clock_rate = 8000;
   bool discont = true;
+  /* Set when packets were dropped (hold, PAUSED): the stream starts over. */
+  bool interrupted = false;
+  G711 caps_codec = G711::PCMU;
+  bool caps_sent = false;
+  GstClockTime next_pts = GST_CLOCK_TIME_NONE;    /* end of the last audio */
+  guint64 lost_pending = 0;     /* declared lost since the last audio */
+  bool flow_error_posted = false;
   /* The source of the last packet, so latching looks only at changes. */
   struct sockaddr_storage last_from = {};
   socklen_t last_from_len = 0;
@@ -121,18 +214,16 @@ struct State {
   std::unique_ptr<CallBinding> binding;
   std::string call_id;
   guint16 local_port = 0;
-  /* The parameters as the streaming threads apply them. */
+  /* The parameters as the receive thread applies them. */
   guint64 params_generation = 0;
   gint audio_pt = -1;
   gint dtmf_pt = -1;
   bool receive = true;
   guint clock_rate = 8000;
-  std::map<guint, PayloadKind> payload_kinds;
-  /* Depayloaders created for the pads of rtpptdemux, per payload type. */
-  std::map<guint, GstElement *> depayloaders;
-  GstElement *audio_depay = nullptr;
+  PayloadKinds kinds {};
   DtmfEvent dtmf;
   Counters counters;
+  guint64 receiver_id = 0;
 };
 
 }  // namespace
@@ -142,14 +233,14 @@ struct GstSipRtpSrcPrivate {
   Settings settings;
   State state;
   Receiving receiving;          /* the receive thread's, see start_receiving */
+  /* PLAYING: packets go downstream; otherwise the receive thread drops
+   * them (it is not waited for on the way to PAUSED, see change_state). */
+  std::atomic<bool> delivering { false };
 };
 
 struct _GstSipRtpSrc {
-  GstBin parent;
+  GstElement parent;
 
-  GstPad *receive_pad;          /* the socket's datagrams, into the jitter buffer */
-  GstElement *jitterbuffer;
-  GstElement *ptdemux;
   GstPad *srcpad;
 
   GstSipRtpSrcPrivate *priv;
@@ -175,7 +266,7 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
         "audio/x-alaw, rate = (int) 8000, channels = (int) 1"));
 
 #define gst_sip_rtp_src_parent_class parent_class
-G_DEFINE_TYPE (GstSipRtpSrc, gst_sip_rtp_src, GST_TYPE_BIN);
+G_DEFINE_TYPE (GstSipRtpSrc, gst_sip_rtp_src, GST_TYPE_ELEMENT);
 GST_ELEMENT_REGISTER_DEFINE (siprtpsrc, "siprtpsrc", GST_RANK_NONE,
     GST_TYPE_SIP_RTP_SRC);
 
@@ -186,13 +277,10 @@ static void gst_sip_rtp_src_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec);
 static GstStateChangeReturn gst_sip_rtp_src_change_state (GstElement *
     element, GstStateChange transition);
-
-static gboolean receive_pad_query (GstPad * pad, GstObject * parent,
+static gboolean gst_sip_rtp_src_send_event (GstElement * element,
+    GstEvent * event);
+static gboolean gst_sip_rtp_src_query (GstPad * pad, GstObject * parent,
     GstQuery * query);
-static GstCaps *on_request_pt_map (GstElement * ptdemux, guint pt,
-    gpointer user_data);
-static void on_pt_pad_added (GstElement * ptdemux, GstPad * pad,
-    gpointer user_data);
 
 static void
 gst_sip_rtp_src_class_init (GstSipRtpSrcClass * klass)
@@ -239,8 +327,9 @@ gst_sip_rtp_src_class_init (GstSipRtpSrcClass * klass)
           127, DEFAULT_DTMF_PAYLOAD, flags));
   g_object_class_install_property (gobject_class, PROP_LATENCY,
       g_param_spec_uint ("latency", "Latency",
-          "Jitter buffer latency in milliseconds", 0, 10000, DEFAULT_LATENCY,
-          flags));
+          "How long a packet after a gap waits for the missing ones, in "
+          "milliseconds (packets in sequence never wait)", 0, 10000,
+          DEFAULT_LATENCY, flags));
   g_object_class_install_property (gobject_class, PROP_LOCAL_PORT,
       g_param_spec_uint ("local-port", "Local port",
           "The UDP port media is received on (from READY on)", 0, 65535, 0,
@@ -258,21 +347,10 @@ gst_sip_rtp_src_class_init (GstSipRtpSrcClass * klass)
 
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_sip_rtp_src_change_state);
+  element_class->send_event = GST_DEBUG_FUNCPTR (gst_sip_rtp_src_send_event);
 
   GST_DEBUG_CATEGORY_INIT (gst_sip_rtp_src_debug, "voxbridge-siprtpsrc", 0,
       "SIP call RTP source");
-}
-
-static GstElement *
-make_child (GstSipRtpSrc * self, const gchar * factory, const gchar * name)
-{
-  GstElement *element = gst_element_factory_make (factory, name);
-  if (element == nullptr) {
-    GST_ERROR_OBJECT (self, "element %s is missing", factory);
-    return nullptr;
-  }
-  gst_bin_add (GST_BIN (self), element);
-  return element;
 }
 
 static void
@@ -280,31 +358,9 @@ gst_sip_rtp_src_init (GstSipRtpSrc * self)
 {
   self->priv = new GstSipRtpSrcPrivate ();
 
-  self->jitterbuffer = make_child (self, "rtpjitterbuffer", "jitterbuffer");
-  self->ptdemux = make_child (self, "rtpptdemux", "ptdemux");
-
-  /* Not one of the element's pads: the receive thread pushes the call's
-   * datagrams here. */
-  self->receive_pad = gst_pad_new ("receive", GST_PAD_SRC);
-  gst_pad_set_query_function (self->receive_pad, receive_pad_query);
-  gst_pad_set_element_private (self->receive_pad, self);
-
-  if (self->jitterbuffer && self->ptdemux) {
-    g_object_set (self->jitterbuffer, "latency", DEFAULT_LATENCY,
-        "do-lost", TRUE, nullptr);
-    GstPad *jitter_sink = gst_element_get_static_pad (self->jitterbuffer,
-        "sink");
-    gst_pad_link (self->receive_pad, jitter_sink);
-    gst_object_unref (jitter_sink);
-    gst_element_link (self->jitterbuffer, self->ptdemux);
-    g_signal_connect (self->ptdemux, "request-pt-map",
-        G_CALLBACK (on_request_pt_map), self);
-    g_signal_connect (self->ptdemux, "pad-added",
-        G_CALLBACK (on_pt_pad_added), self);
-  }
-
-  self->srcpad = gst_ghost_pad_new_no_target_from_template ("src",
-      gst_static_pad_template_get (&src_template));
+  self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
+  gst_pad_set_query_function (self->srcpad,
+      GST_DEBUG_FUNCPTR (gst_sip_rtp_src_query));
   gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
 
   GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
@@ -315,7 +371,6 @@ gst_sip_rtp_src_finalize (GObject * object)
 {
   GstSipRtpSrc *self = GST_SIP_RTP_SRC (object);
 
-  gst_object_unref (self->receive_pad);
   delete self->priv;
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -363,9 +418,6 @@ gst_sip_rtp_src_set_property (GObject * object, guint prop_id,
       break;
     case PROP_LATENCY:
       settings.latency_ms = g_value_get_uint (value);
-      if (self->jitterbuffer)
-        g_object_set (self->jitterbuffer, "latency", settings.latency_ms,
-            nullptr);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -392,18 +444,6 @@ make_stats (GstSipRtpSrc * self)
     }
   }
 
-  guint64 lost = 0, late = 0, duplicates = 0, pushed = 0;
-  GstStructure *jb_stats = nullptr;
-  if (self->jitterbuffer)
-    g_object_get (self->jitterbuffer, "stats", &jb_stats, nullptr);
-  if (jb_stats) {
-    gst_structure_get_uint64 (jb_stats, "num-lost", &lost);
-    gst_structure_get_uint64 (jb_stats, "num-late", &late);
-    gst_structure_get_uint64 (jb_stats, "num-duplicates", &duplicates);
-    gst_structure_get_uint64 (jb_stats, "num-pushed", &pushed);
-    gst_structure_free (jb_stats);
-  }
-
   return gst_structure_new ("application/x-siprtpsrc-stats",
       "call-id", G_TYPE_STRING, call_id.c_str (),
       "local-port", G_TYPE_UINT, local_port,
@@ -413,10 +453,10 @@ make_stats (GstSipRtpSrc * self)
       "packets-wrong-payload-type", G_TYPE_UINT64,
       counters.wrong_payload_type,
       "packets-not-receiving", G_TYPE_UINT64, counters.not_receiving,
-      "packets-lost", G_TYPE_UINT64, lost,
-      "packets-late", G_TYPE_UINT64, late,
-      "packets-duplicate", G_TYPE_UINT64, duplicates,
-      "packets-pushed", G_TYPE_UINT64, pushed,
+      "packets-lost", G_TYPE_UINT64, counters.lost,
+      "packets-late", G_TYPE_UINT64, counters.late,
+      "packets-duplicate", G_TYPE_UINT64, counters.duplicates,
+      "packets-pushed", G_TYPE_UINT64, counters.pushed,
       "dtmf-events", G_TYPE_UINT64, counters.dtmf_events,
       "latched-address", G_TYPE_STRING, latched.c_str (), nullptr);
 }
@@ -484,17 +524,22 @@ apply_params_locked (GstSipRtpSrc * self)
 
   G711 codec;
   GError *error = nullptr;
-  if (voxbridge::g711_from_params (params, &codec, &error)) {
+  if (params.payload_type < state.kinds.size () &&
+      voxbridge::g711_from_params (params, &codec, &error)) {
     state.audio_pt = params.payload_type;
-    state.payload_kinds[params.payload_type] = PayloadKind { false, codec };
+    /* Earlier payload types keep their meaning for packets still on the
+     * way; the filter lets only the current ones in. */
+    state.kinds[params.payload_type] = codec == G711::PCMU ?
+        PayloadKind::PCMU : PayloadKind::PCMA;
   } else {
     GST_WARNING_OBJECT (self, "keeping payload type %d: %s", state.audio_pt,
-        error->message);
+        error ? error->message : "payload type out of range");
     g_clear_error (&error);
   }
   state.dtmf_pt = params.dtmf_payload_type;
-  if (state.dtmf_pt >= 0 && state.dtmf_pt != state.audio_pt)
-    state.payload_kinds[state.dtmf_pt] = PayloadKind { true, G711::PCMU };
+  if (state.dtmf_pt >= 0 && state.dtmf_pt < (gint) state.kinds.size () &&
+      state.dtmf_pt != state.audio_pt)
+    state.kinds[state.dtmf_pt] = PayloadKind::DTMF;
   state.receive = params.receive;
   state.clock_rate = params.clock_rate ? params.clock_rate : 8000;
   GST_INFO_OBJECT (self, "receiving payload type %d, DTMF %d%s",
@@ -526,12 +571,21 @@ latch_source (GstSipRtpSrc * self, CallBinding & binding,
   g_clear_object (&latched);
 }
 
-/* Lets only well-formed RTP of the negotiated payload types through to the
- * jitter buffer, and counts the rest. */
+/* The RTP header fields the reorder buffer needs. */
+struct PacketInfo {
+  guint8 pt;
+  guint16 seq;
+  guint32 ssrc;
+  guint payload_len;
+};
+
+/* Lets only well-formed RTP of the negotiated payload types in, and counts
+ * the rest. Takes a snapshot of the payload types for the receive thread. */
 static bool
-admit_packet (GstSipRtpSrc * self, GstBuffer * buffer)
+admit_packet (GstSipRtpSrc * self, GstBuffer * buffer, PacketInfo * info)
 {
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  Receiving & receiving = self->priv->receiving;
   std::lock_guard<std::mutex> guard (self->priv->lock);
   State & state = self->priv->state;
   apply_params_locked (self);
@@ -541,162 +595,31 @@ admit_packet (GstSipRtpSrc * self, GstBuffer * buffer)
     GST_LOG_OBJECT (self, "dropping a datagram that is not RTP");
     return false;
   }
-  gint pt = gst_rtp_buffer_get_payload_type (&rtp);
-  guint payload_len = gst_rtp_buffer_get_payload_len (&rtp);
+  info->pt = gst_rtp_buffer_get_payload_type (&rtp);
+  info->seq = gst_rtp_buffer_get_seq (&rtp);
+  info->ssrc = gst_rtp_buffer_get_ssrc (&rtp);
+  info->payload_len = gst_rtp_buffer_get_payload_len (&rtp);
   gst_rtp_buffer_unmap (&rtp);
 
+  const gint pt = info->pt;
   if (pt != state.audio_pt && pt != state.dtmf_pt) {
     state.counters.wrong_payload_type++;
     GST_LOG_OBJECT (self, "dropping payload type %d", pt);
     return false;
   }
-  if ((pt == state.audio_pt && payload_len == 0) ||
-      (pt == state.dtmf_pt && payload_len < 4)) {
+  if ((pt == state.audio_pt && info->payload_len == 0) ||
+      (pt == state.dtmf_pt && info->payload_len < 4)) {
     state.counters.invalid++;
     return false;
   }
   if (!state.receive) {
     state.counters.not_receiving++;
+    receiving.interrupted = true;
     return false;
   }
-  state.counters.received++;
-  state.counters.bytes += gst_buffer_get_size (buffer);
+  receiving.kinds = state.kinds;
+  receiving.clock_rate = state.clock_rate;
   return true;
-}
-
-/* The receive thread: one datagram of the call's socket. */
-static void
-on_datagram (GstSipRtpSrc * self, const guint8 * data, gsize size,
-    const struct sockaddr_storage & from, socklen_t from_len)
-{
-  Receiving & receiving = self->priv->receiving;
-  GstBuffer *buffer = gst_buffer_new_memdup (data, size);
-  if (!admit_packet (self, buffer)) {
-    gst_buffer_unref (buffer);
-    return;
-  }
-  if (from_len != receiving.last_from_len ||
-      memcmp (&from, &receiving.last_from, from_len) != 0) {
-    /* binding lives from NULL→READY to READY→NULL, longer than receiving. */
-    CallBinding *binding;
-    {
-      std::lock_guard<std::mutex> guard (self->priv->lock);
-      binding = self->priv->state.binding.get ();
-    }
-    GSocketAddress *source = g_socket_address_new_from_native (
-        const_cast<struct sockaddr_storage *> (&from), from_len);
-    if (binding && source)
-      latch_source (self, *binding, source);
-    g_clear_object (&source);
-    memcpy (&receiving.last_from, &from, from_len);
-    receiving.last_from_len = from_len;
-  }
-  /* What a live source does: the arrival, in running time. */
-  GstClockTime now = gst_clock_get_time (receiving.clock);
-  GstClockTime arrival = now > receiving.base_time ?
-      now - receiving.base_time : 0;
-  GST_BUFFER_DTS (buffer) = arrival;
-  GST_BUFFER_PTS (buffer) = arrival;
-  if (receiving.discont) {
-    GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DISCONT);
-    receiving.discont = false;
-  }
-  gst_pad_push (self->receive_pad, buffer);
-}
-
-/* PAUSED→PLAYING: the receive thread starts handing over the socket's
- * datagrams (what arrived before waits in the socket, like for a live
- * udpsrc that only reads while playing). */
-static void
-start_receiving (GstSipRtpSrc * self)
-{
-  GSocket *socket = nullptr;
-  {
-    std::lock_guard<std::mutex> guard (self->priv->lock);
-    if (self->priv->state.binding)
-      socket = self->priv->state.binding->call ().socket ();
-  }
-  Receiving & receiving = self->priv->receiving;
-  if (socket == nullptr || receiving.receiver_id != 0)
-    return;
-  gst_clear_object (&receiving.clock);
-  receiving.clock = gst_element_get_clock (GST_ELEMENT (self));
-  if (receiving.clock == nullptr)
-    receiving.clock = gst_system_clock_obtain ();
-  receiving.base_time = gst_element_get_base_time (GST_ELEMENT (self));
-  receiving.receiver_id = voxbridge::RtpReceiver::add (socket,
-      [self] (const guint8 * data, gsize size,
-          const struct sockaddr_storage & from, socklen_t from_len) {
-        on_datagram (self, data, size, from, from_len);
-      });
-  if (receiving.receiver_id == 0)
-    GST_ELEMENT_ERROR (self, RESOURCE, READ, ("Could not receive RTP"),
-        ("the RTP receive thread cannot watch the call's socket"));
-}
-
-/* Out of PLAYING: when this returns, no datagram is being handed over. */
-static void
-stop_receiving (GstSipRtpSrc * self)
-{
-  Receiving & receiving = self->priv->receiving;
-  voxbridge::RtpReceiver::remove (receiving.receiver_id);
-  receiving.receiver_id = 0;
-  gst_clear_object (&receiving.clock);
-}
-
-static gboolean
-receive_pad_query (GstPad * pad, GstObject * parent, GstQuery * query)
-{
-  switch (GST_QUERY_TYPE (query)) {
-    case GST_QUERY_LATENCY:
-      /* A live source that adds no latency of its own. */
-      gst_query_set_latency (query, TRUE, 0, GST_CLOCK_TIME_NONE);
-      return TRUE;
-    case GST_QUERY_CAPS:{
-      voxbridge::answer_caps_query (query, gst_caps_from_string (RECEIVE_CAPS));
-      return TRUE;
-    }
-    default:
-      return FALSE;
-  }
-}
-
-/* READY→PAUSED: the stream the jitter buffer sees starts. */
-static void
-start_receive_stream (GstSipRtpSrc * self)
-{
-  gst_pad_set_active (self->receive_pad, TRUE);
-  gchar *stream_id = gst_pad_create_stream_id (self->receive_pad,
-      GST_ELEMENT (self), "rtp");
-  gst_pad_push_event (self->receive_pad,
-      gst_event_new_stream_start (stream_id));
-  g_free (stream_id);
-  GstCaps *caps = gst_caps_from_string (RECEIVE_CAPS);
-  gst_pad_push_event (self->receive_pad, gst_event_new_caps (caps));
-  gst_caps_unref (caps);
-  GstSegment segment;
-  gst_segment_init (&segment, GST_FORMAT_TIME);
-  gst_pad_push_event (self->receive_pad, gst_event_new_segment (&segment));
-  self->priv->receiving.discont = true;
-  self->priv->receiving.last_from_len = 0;
-}
-
-static GstCaps *
-on_request_pt_map (GstElement * ptdemux, guint pt, gpointer user_data)
-{
-  GstSipRtpSrc *self = GST_SIP_RTP_SRC (user_data);
-  std::lock_guard<std::mutex> guard (self->priv->lock);
-  const State & state = self->priv->state;
-  auto it = state.payload_kinds.find (pt);
-  if (it == state.payload_kinds.end ())
-    return nullptr;
-  const char *encoding = it->second.dtmf ? "TELEPHONE-EVENT" :
-      it->second.codec == G711::PCMU ? "PCMU" : "PCMA";
-  return gst_caps_new_simple ("application/x-rtp",
-      "media", G_TYPE_STRING, "audio",
-      "clock-rate", G_TYPE_INT, (gint) state.clock_rate,
-      "encoding-name", G_TYPE_STRING, encoding,
-      "payload", G_TYPE_INT, (gint) pt, nullptr);
 }
 
 static const char *
@@ -721,35 +644,26 @@ dtmf_message (GstSipRtpSrc * self, const DtmfEvent & event, guint clock_rate,
           "call-id", G_TYPE_STRING, call_id.c_str (), nullptr));
 }
 
-/* The jitter buffer's thread, packets in order and without duplicates:
- * reports each telephone event once, when it ends. */
-static GstPadProbeReturn
-on_dtmf_packet (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+/* A telephone-event packet, in order and without duplicates (RFC 4733):
+ * reports each event's start, and the event once, when it ends. */
+static void
+handle_dtmf_packet (GstSipRtpSrc * self, GstRTPBuffer * rtp)
 {
-  GstSipRtpSrc *self = GST_SIP_RTP_SRC (user_data);
-  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
-  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-
-  if (!gst_rtp_buffer_map (buffer, GST_MAP_READ, &rtp))
-    return GST_PAD_PROBE_DROP;
   const guint8 *payload =
-      static_cast<const guint8 *> (gst_rtp_buffer_get_payload (&rtp));
-  guint payload_len = gst_rtp_buffer_get_payload_len (&rtp);
-  guint32 rtptime = gst_rtp_buffer_get_timestamp (&rtp);
-  if (payload_len < 4) {
-    gst_rtp_buffer_unmap (&rtp);
-    return GST_PAD_PROBE_DROP;
-  }
-  guint8 event = payload[0];
-  bool end = (payload[1] & 0x80) != 0;
-  guint16 duration = GST_READ_UINT16_BE (payload + 2);
-  gst_rtp_buffer_unmap (&rtp);
+      static_cast<const guint8 *> (gst_rtp_buffer_get_payload (rtp));
+  if (gst_rtp_buffer_get_payload_len (rtp) < 4)
+    return;
+  const guint32 rtptime = gst_rtp_buffer_get_timestamp (rtp);
+  const guint8 event = payload[0];
+  const bool end = (payload[1] & 0x80) != 0;
+  const guint8 volume = payload[1] & 0x3f;
+  const guint16 duration = GST_READ_UINT16_BE (payload + 2);
 
   /* 16 and up are flash and line events, no digits. */
   if (dtmf_digit (event) == nullptr)
-    return GST_PAD_PROBE_DROP;
+    return;
 
-  GstMessage *unfinished = nullptr, *finished = nullptr;
+  GstMessage *started = nullptr, *unfinished = nullptr, *finished = nullptr;
   {
     std::lock_guard<std::mutex> guard (self->priv->lock);
     State & state = self->priv->state;
@@ -765,6 +679,11 @@ on_dtmf_packet (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
       current.active = true;
       current.rtptime = rtptime;
       current.event = event;
+      started = gst_message_new_element (GST_OBJECT (self),
+          gst_structure_new ("dtmf-event",
+              "number", G_TYPE_INT, (gint) event,
+              "volume", G_TYPE_INT, (gint) volume,
+              "type", G_TYPE_INT, 1, "method", G_TYPE_INT, 1, nullptr));
     }
     if (!current.ended) {
       current.duration = MAX (current.duration, duration);
@@ -777,86 +696,412 @@ on_dtmf_packet (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
     }
   }
 
-  if (unfinished)
-    gst_element_post_message (GST_ELEMENT (self), unfinished);
-  if (finished)
-    gst_element_post_message (GST_ELEMENT (self), finished);
-  return GST_PAD_PROBE_OK;
+  for (GstMessage *message : { unfinished, started, finished })
+    if (message)
+      gst_element_post_message (GST_ELEMENT (self), message);
 }
 
-static GstPadProbeReturn
-drop_data (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
-{
-  return GST_PAD_PROBE_DROP;
-}
-
-/* rtpptdemux found a new payload type (in the jitter buffer's thread, before
- * the first packet of it): give it a depayloader. */
+/* The stream's caps follow the codec of the audio being pushed. */
 static void
-on_pt_pad_added (GstElement * ptdemux, GstPad * pad, gpointer user_data)
+send_caps (GstSipRtpSrc * self, G711 codec)
 {
-  GstSipRtpSrc *self = GST_SIP_RTP_SRC (user_data);
-  gchar *name = gst_pad_get_name (pad);
-  guint pt = 0;
-  bool named = sscanf (name, "src_%u", &pt) == 1;
-  g_free (name);
-
-  PayloadKind kind;
-  GstElement *previous_audio = nullptr;
-  {
-    std::lock_guard<std::mutex> guard (self->priv->lock);
-    State & state = self->priv->state;
-    auto it = named ? state.payload_kinds.find (pt) :
-        state.payload_kinds.end ();
-    if (it == state.payload_kinds.end ()) {
-      GST_WARNING_OBJECT (self, "no depayloader for pad %" GST_PTR_FORMAT,
-          pad);
-      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_DATA_DOWNSTREAM, drop_data,
-          nullptr, nullptr);
-      return;
-    }
-    kind = it->second;
-    if (!kind.dtmf)
-      previous_audio = state.audio_depay;
-  }
-
-  const char *factory = kind.dtmf ? "rtpdtmfdepay" :
-      kind.codec == G711::PCMU ? "rtppcmudepay" : "rtppcmadepay";
-  GstElement *depay = gst_element_factory_make (factory, nullptr);
-  if (depay == nullptr) {
-    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
-        ("Element %s is missing", factory), (nullptr));
+  Receiving & receiving = self->priv->receiving;
+  if (receiving.caps_sent && receiving.caps_codec == codec)
     return;
+  GstCaps *caps = gst_caps_new_simple (voxbridge::g711_caps_name (codec),
+      "rate", G_TYPE_INT, 8000, "channels", G_TYPE_INT, 1, nullptr);
+  gst_pad_push_event (self->srcpad, gst_event_new_caps (caps));
+  gst_caps_unref (caps);
+  if (!receiving.caps_sent) {
+    /* Sticky events go in order: the segment follows the first caps. */
+    GstSegment segment;
+    gst_segment_init (&segment, GST_FORMAT_TIME);
+    gst_pad_push_event (self->srcpad, gst_event_new_segment (&segment));
   }
-  gst_bin_add (GST_BIN (self), depay);
-  GstPad *depay_sink = gst_element_get_static_pad (depay, "sink");
-  GstPad *depay_src = gst_element_get_static_pad (depay, "src");
-  gst_pad_link (pad, depay_sink);
+  receiving.caps_codec = codec;
+  receiving.caps_sent = true;
+}
 
-  if (kind.dtmf) {
-    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_dtmf_packet, self,
-        nullptr);
-    /* The synthesized tones are not wanted in the call audio. */
-    gst_pad_add_probe (depay_src, GST_PAD_PROBE_TYPE_DATA_DOWNSTREAM,
-        drop_data, nullptr, nullptr);
-  } else {
-    if (previous_audio) {
-      /* A re-INVITE changed the codec: the old branch goes quiet. */
-      GstPad *old_src = gst_element_get_static_pad (previous_audio, "src");
-      gst_pad_add_probe (old_src, GST_PAD_PROBE_TYPE_DATA_DOWNSTREAM,
-          drop_data, nullptr, nullptr);
-      gst_object_unref (old_src);
-    }
-    gst_ghost_pad_set_target (GST_GHOST_PAD (self->srcpad), depay_src);
+static void
+check_flow (GstSipRtpSrc * self, GstFlowReturn ret)
+{
+  Receiving & receiving = self->priv->receiving;
+  /* FLUSHING: on the way down; EOS: downstream wants no more. Neither is
+   * an error of the call. */
+  if (ret >= GST_FLOW_OK || ret == GST_FLOW_FLUSHING || ret == GST_FLOW_EOS ||
+      receiving.flow_error_posted)
+    return;
+  receiving.flow_error_posted = true;
+  GST_ELEMENT_FLOW_ERROR (self, ret);
+}
+
+/* Packets were declared lost before the audio at @pts: downstream hears
+ * nothing for the time between (what the RTP timestamps say, not a guess
+ * from the count of missing packets). */
+static void
+push_gap (GstSipRtpSrc * self, GstClockTime pts)
+{
+  Receiving & receiving = self->priv->receiving;
+  const guint64 lost = receiving.lost_pending;
+  receiving.lost_pending = 0;
+  if (!GST_CLOCK_TIME_IS_VALID (receiving.next_pts) || !receiving.caps_sent ||
+      pts <= receiving.next_pts)
+    return;
+  GstEvent *gap = gst_event_new_gap (receiving.next_pts,
+      pts - receiving.next_pts);
+  gst_event_set_gap_flags (gap, GST_GAP_FLAG_MISSING_DATA);
+  GST_DEBUG_OBJECT (self, "%" G_GUINT64_FORMAT " packets lost: gap at %"
+      GST_TIME_FORMAT " for %" GST_TIME_FORMAT, lost,
+      GST_TIME_ARGS (receiving.next_pts),
+      GST_TIME_ARGS (pts - receiving.next_pts));
+  gst_pad_push_event (self->srcpad, gap);
+}
+
+static void
+push_audio (GstSipRtpSrc * self, GstRTPBuffer * rtp, G711 codec,
+    GstClockTime arrival)
+{
+  Receiving & receiving = self->priv->receiving;
+  bool resynced = false;
+  GstClockTime pts = receiving.timeline.pts (gst_rtp_buffer_get_timestamp
+      (rtp), receiving.clock_rate, arrival, &resynced);
+  /* Never back in time: a reordered sender or the timeline following a
+   * drifting clock may move it by a little. */
+  if (GST_CLOCK_TIME_IS_VALID (receiving.next_pts) && pts < receiving.next_pts
+      && !resynced)
+    pts = receiving.next_pts;
+  if (resynced && GST_CLOCK_TIME_IS_VALID (receiving.next_pts)) {
+    receiving.discont = true;
+    pts = MAX (pts, receiving.next_pts);
   }
-  gst_object_unref (depay_sink);
-  gst_object_unref (depay_src);
-  gst_element_sync_state_with_parent (depay);
+
+  GstBuffer *out = gst_rtp_buffer_get_payload_buffer (rtp);
+  const guint samples = gst_rtp_buffer_get_payload_len (rtp);   /* G.711 */
+  const GstClockTime duration = gst_util_uint64_scale_int (samples,
+      GST_SECOND, receiving.clock_rate);
+  GST_BUFFER_PTS (out) = pts;
+  GST_BUFFER_DTS (out) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_DURATION (out) = duration;
+  GST_BUFFER_FLAGS (out) = 0;
+  if (receiving.discont)
+    GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_DISCONT);
+  /* A talkspurt starts (what rtppcmudepay marks too). */
+  if (gst_rtp_buffer_get_marker (rtp))
+    GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_RESYNC);
+  receiving.discont = false;
+
+  send_caps (self, codec);
+  if (receiving.lost_pending > 0)
+    push_gap (self, pts);
+  receiving.next_pts = pts + duration;
+  check_flow (self, gst_pad_push (self->srcpad, out));
+}
+
+/* What the reorder buffer released, in order. */
+static void
+push_released (GstSipRtpSrc * self, gsize received_bytes)
+{
+  Receiving & receiving = self->priv->receiving;
+  guint64 pushed = 0;
+  for (const RtpReorderBuffer::Item & item : receiving.released) {
+    switch (item.kind) {
+      case RtpReorderBuffer::Item::Kind::RESTART:
+        GST_INFO_OBJECT (self, "a new RTP stream starts");
+        receiving.timeline.reset ();
+        receiving.discont = true;
+        break;
+      case RtpReorderBuffer::Item::Kind::LOST:
+        /* The gap goes out with the next audio, whose time ends it. */
+        receiving.lost_pending += item.lost;
+        receiving.discont = true;
+        break;
+      case RtpReorderBuffer::Item::Kind::PACKET:{
+        GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+        const GstClockTime arrival = GST_BUFFER_DTS (item.packet);
+        /* Mapped once already on arrival. */
+        if (gst_rtp_buffer_map (item.packet, GST_MAP_READ, &rtp)) {
+          const PayloadKind kind =
+              receiving.kinds[gst_rtp_buffer_get_payload_type (&rtp)];
+          if (kind == PayloadKind::DTMF)
+            handle_dtmf_packet (self, &rtp);
+          else if (kind != PayloadKind::NONE)
+            push_audio (self, &rtp, kind == PayloadKind::PCMU ? G711::PCMU :
+                G711::PCMA, arrival);
+          gst_rtp_buffer_unmap (&rtp);
+          pushed++;
+        }
+        gst_buffer_unref (item.packet);
+        break;
+      }
+    }
+  }
+  receiving.released.clear ();
 
   std::lock_guard<std::mutex> guard (self->priv->lock);
-  self->priv->state.depayloaders[pt] = depay;
-  if (!kind.dtmf)
-    self->priv->state.audio_depay = depay;
+  Counters & counters = self->priv->state.counters;
+  /* Counted once handled: a packet counted as received has been pushed,
+   * dropped or put to wait. */
+  if (received_bytes > 0) {
+    counters.received++;
+    counters.bytes += received_bytes;
+  }
+  counters.pushed += pushed;
+  counters.lost = receiving.reorder.lost ();
+  counters.late = receiving.reorder.late ();
+  counters.duplicates = receiving.reorder.duplicates ();
+}
+
+/* The receive thread's wait for the reorder buffer's next deadline. */
+static gint64
+deadline_delay_us (GstSipRtpSrc * self, GstClockTime now)
+{
+  const GstClockTime deadline = self->priv->receiving.reorder.deadline ();
+  if (!GST_CLOCK_TIME_IS_VALID (deadline))
+    return RtpReceiver::kNoDeadline;
+  /* In the element's clock; a clock that runs at another pace (a test
+   * clock) only makes the receive thread look again. */
+  return deadline > now ? static_cast<gint64> ((deadline - now + 999) / 1000) :
+      0;
+}
+
+static GstClockTime
+running_time_now (GstSipRtpSrc * self)
+{
+  GstClockTime now = gst_element_get_current_running_time (GST_ELEMENT (self));
+  return GST_CLOCK_TIME_IS_VALID (now) ? now : 0;
+}
+
+/* Whether packets may go downstream: this element PLAYING and no bin around
+ * it on its way down. A bin changes its sinks' state before its sources', so
+ * without the second test a packet could reach a sink that has just gone to
+ * PAUSED and wait there for preroll, holding up the receive thread (every
+ * call) until the sink goes on to READY. */
+static bool
+may_deliver (GstSipRtpSrc * self)
+{
+  if (!self->priv->delivering.load ())
+    return false;
+  GstObject *object = GST_OBJECT (gst_object_ref (self));
+  for (;;) {
+    GST_OBJECT_LOCK (object);
+    const bool going_down = GST_STATE_TARGET (object) < GST_STATE_PLAYING;
+    GST_OBJECT_UNLOCK (object);
+    GstObject *parent = going_down ? nullptr : gst_object_get_parent (object);
+    gst_object_unref (object);
+    if (going_down)
+      return false;
+    if (parent == nullptr)
+      return true;
+    object = parent;
+  }
+}
+
+/* Not PLAYING any more: what waits is dropped; the stream starts over. */
+static void
+interrupt_stream (GstSipRtpSrc * self)
+{
+  Receiving & receiving = self->priv->receiving;
+  receiving.reorder.clear ();
+  receiving.timeline.reset ();
+  receiving.discont = true;
+  receiving.interrupted = false;
+  receiving.lost_pending = 0;
+}
+
+/* The receive thread: one datagram of the call's socket. */
+static gint64
+on_datagram (GstSipRtpSrc * self, const guint8 * data, gsize size,
+    const struct sockaddr_storage & from, socklen_t from_len)
+{
+  Receiving & receiving = self->priv->receiving;
+  if (!may_deliver (self)) {
+    receiving.interrupted = true;
+    return RtpReceiver::kNoDeadline;
+  }
+  const GstClockTime arrival = running_time_now (self);
+  if (size == 0) {
+    /* An empty datagram: not even something to map. */
+    std::lock_guard<std::mutex> guard (self->priv->lock);
+    self->priv->state.counters.invalid++;
+    return deadline_delay_us (self, arrival);
+  }
+  GstBuffer *buffer = gst_buffer_new_memdup (data, size);
+  PacketInfo info;
+  if (!admit_packet (self, buffer, &info)) {
+    gst_buffer_unref (buffer);
+    return deadline_delay_us (self, arrival);
+  }
+  if (from_len != receiving.last_from_len ||
+      memcmp (&from, &receiving.last_from, from_len) != 0) {
+    /* binding lives from NULL→READY to READY→NULL, longer than receiving. */
+    CallBinding *binding;
+    {
+      std::lock_guard<std::mutex> guard (self->priv->lock);
+      binding = self->priv->state.binding.get ();
+    }
+    GSocketAddress *source = g_socket_address_new_from_native (
+        const_cast<struct sockaddr_storage *> (&from), from_len);
+    if (binding && source)
+      latch_source (self, *binding, source);
+    g_clear_object (&source);
+    memcpy (&receiving.last_from, &from, from_len);
+    receiving.last_from_len = from_len;
+  }
+  /* Back from hold (or PAUSED): the sender went on meanwhile, so what was
+   * dropped is not loss. */
+  if (receiving.interrupted)
+    interrupt_stream (self);
+
+  /* The arrival, for the timeline and the reorder deadline. */
+  GST_BUFFER_DTS (buffer) = arrival;
+  receiving.reorder.push (buffer, info.ssrc, info.seq, arrival,
+      receiving.released);
+  push_released (self, size);
+  return deadline_delay_us (self, arrival);
+}
+
+/* The receive thread: the reorder buffer's deadline has come. */
+static gint64
+on_deadline (GstSipRtpSrc * self)
+{
+  if (!may_deliver (self)) {
+    self->priv->receiving.interrupted = true;
+    return RtpReceiver::kNoDeadline;
+  }
+  const GstClockTime now = running_time_now (self);
+  self->priv->receiving.reorder.expire (now, self->priv->receiving.released);
+  push_released (self, 0);
+  return deadline_delay_us (self, now);
+}
+
+/* PAUSED→PLAYING: the receive thread starts handing over the socket's
+ * datagrams (what arrived before waits in the socket, like for a live
+ * udpsrc that only reads while playing). */
+static void
+start_receiving (GstSipRtpSrc * self)
+{
+  GSocket *socket = nullptr;
+  guint latency_ms;
+  guint64 receiver_id;
+  {
+    std::lock_guard<std::mutex> guard (self->priv->lock);
+    if (self->priv->state.binding)
+      socket = self->priv->state.binding->call ().socket ();
+    latency_ms = self->priv->settings.latency_ms;
+    receiver_id = self->priv->state.receiver_id;
+  }
+  if (socket == nullptr)
+    return;
+  if (receiver_id != 0) {
+    /* Back from PAUSED: the receive thread starts the stream over. */
+    self->priv->delivering = true;
+    return;
+  }
+  Receiving & receiving = self->priv->receiving;
+  receiving.reorder.clear ();
+  receiving.reorder.set_latency (latency_ms * GST_MSECOND);
+  receiving.timeline.reset ();
+  receiving.discont = true;
+  receiving.interrupted = false;
+  receiving.flow_error_posted = false;
+  receiving.last_from_len = 0;
+  self->priv->delivering = true;
+  receiver_id = RtpReceiver::add (socket,
+      [self] (const guint8 * data, gsize size,
+          const struct sockaddr_storage & from, socklen_t from_len) {
+        return on_datagram (self, data, size, from, from_len);
+      }, [self] () {
+        return on_deadline (self);
+      });
+  if (receiver_id == 0)
+    GST_ELEMENT_ERROR (self, RESOURCE, READ, ("Could not receive RTP"),
+        ("the RTP receive thread cannot watch the call's socket"));
+  std::lock_guard<std::mutex> guard (self->priv->lock);
+  self->priv->state.receiver_id = receiver_id;
+}
+
+/* When this returns, no datagram is being handed over and what waited in
+ * the reorder buffer is gone. */
+static void
+stop_receiving (GstSipRtpSrc * self)
+{
+  guint64 receiver_id;
+  {
+    std::lock_guard<std::mutex> guard (self->priv->lock);
+    receiver_id = self->priv->state.receiver_id;
+    self->priv->state.receiver_id = 0;
+  }
+  self->priv->delivering = false;
+  RtpReceiver::remove (receiver_id);
+  self->priv->receiving.reorder.clear ();
+}
+
+static gboolean
+gst_sip_rtp_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  GstSipRtpSrc *self = GST_SIP_RTP_SRC (parent);
+
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_LATENCY:{
+      guint latency_ms;
+      {
+        std::lock_guard<std::mutex> guard (self->priv->lock);
+        latency_ms = self->priv->settings.latency_ms;
+      }
+      /* Live; a packet behind a gap may be pushed up to the latency after
+       * its time (what rtpjitterbuffer answered too). */
+      gst_query_set_latency (query, TRUE, latency_ms * GST_MSECOND,
+          GST_CLOCK_TIME_NONE);
+      return TRUE;
+    }
+    case GST_QUERY_CAPS:{
+      GstCaps *caps = gst_pad_get_current_caps (pad);
+      if (caps == nullptr)
+        caps = gst_pad_get_pad_template_caps (pad);
+      voxbridge::answer_caps_query (query, caps);
+      return TRUE;
+    }
+    default:
+      return gst_pad_query_default (pad, parent, query);
+  }
+}
+
+/* An EOS sent to the element (gst-launch-1.0 -e) ends its stream, as for a
+ * live GstBaseSrc. Serialized with the receive thread's pushes by the peer's
+ * stream lock; what that thread pushes afterwards gets GST_FLOW_EOS. */
+static gboolean
+gst_sip_rtp_src_send_event (GstElement * element, GstEvent * event)
+{
+  GstSipRtpSrc *self = GST_SIP_RTP_SRC (element);
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS)
+    return gst_pad_push_event (self->srcpad, event);
+  return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
+}
+
+/* READY→PAUSED: the stream starts (caps and segment as soon as the codec
+ * is known, so that downstream is negotiated before the first packet). */
+static void
+start_stream (GstSipRtpSrc * self)
+{
+  gchar *stream_id = gst_pad_create_stream_id (self->srcpad,
+      GST_ELEMENT (self), nullptr);
+  gst_pad_push_event (self->srcpad, gst_event_new_stream_start (stream_id));
+  g_free (stream_id);
+
+  PayloadKind kind = PayloadKind::NONE;
+  {
+    std::lock_guard<std::mutex> guard (self->priv->lock);
+    const State & state = self->priv->state;
+    if (state.audio_pt >= 0)
+      kind = state.kinds[state.audio_pt];
+  }
+  Receiving & receiving = self->priv->receiving;
+  receiving.caps_sent = false;
+  receiving.next_pts = GST_CLOCK_TIME_NONE;
+  receiving.lost_pending = 0;
+  /* Else the first audio packet brings caps and segment. */
+  if (kind == PayloadKind::PCMU || kind == PayloadKind::PCMA)
+    send_caps (self, kind == PayloadKind::PCMU ? G711::PCMU : G711::PCMA);
 }
 
 static bool
@@ -897,35 +1142,18 @@ bind_call (GstSipRtpSrc * self)
     return false;
   }
 
-  g_object_set (self->jitterbuffer, "latency", settings.latency_ms, nullptr);
-
   std::lock_guard<std::mutex> guard (self->priv->lock);
   State & state = self->priv->state;
   state.call_id = binding->call_id ();
   state.local_port = binding->call ().local_port ();
   state.binding = std::move (binding);
   state.params_generation = 0;
-  state.payload_kinds.clear ();
+  state.kinds.fill (PayloadKind::NONE);
+  state.audio_pt = state.dtmf_pt = -1;
   apply_params_locked (self);
   GST_INFO_OBJECT (self, "bound to call %s on port %u", state.call_id.c_str (),
       state.local_port);
   return true;
-}
-
-static void
-remove_depayloaders (GstSipRtpSrc * self)
-{
-  std::map<guint, GstElement *> depayloaders;
-  {
-    std::lock_guard<std::mutex> guard (self->priv->lock);
-    depayloaders.swap (self->priv->state.depayloaders);
-    self->priv->state.audio_depay = nullptr;
-  }
-  gst_ghost_pad_set_target (GST_GHOST_PAD (self->srcpad), nullptr);
-  for (auto & entry : depayloaders) {
-    gst_element_set_state (entry.second, GST_STATE_NULL);
-    gst_bin_remove (GST_BIN (self), entry.second);
-  }
 }
 
 static GstStateChangeReturn
@@ -935,11 +1163,6 @@ gst_sip_rtp_src_change_state (GstElement * element, GstStateChange transition)
 
   switch (transition) {
     case GST_STATE_CHANGE_NULL_TO_READY:
-      if (!self->jitterbuffer || !self->ptdemux) {
-        GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
-            ("rtpjitterbuffer or rtpptdemux is missing"), (nullptr));
-        return GST_STATE_CHANGE_FAILURE;
-      }
       if (!bind_call (self))
         return GST_STATE_CHANGE_FAILURE;
       break;
@@ -950,11 +1173,13 @@ gst_sip_rtp_src_change_state (GstElement * element, GstStateChange transition)
       break;
     }
     case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
-      stop_receiving (self);
+      /* Not waited for: should the receive thread be in a sink that paused
+       * before this element (see may_deliver), it waits for preroll until
+       * the sink goes on to READY. PAUSED→READY waits. */
+      self->priv->delivering = false;
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       stop_receiving (self);
-      gst_pad_set_active (self->receive_pad, FALSE);
       break;
     default:
       break;
@@ -972,13 +1197,15 @@ gst_sip_rtp_src_change_state (GstElement * element, GstStateChange transition)
 
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:
-      start_receive_stream (self);
+      start_stream (self);
+      /* A live source: nothing to preroll. */
+      ret = GST_STATE_CHANGE_NO_PREROLL;
+      break;
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      ret = GST_STATE_CHANGE_NO_PREROLL;
       break;
     case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
       start_receiving (self);
-      break;
-    case GST_STATE_CHANGE_PAUSED_TO_READY:
-      remove_depayloaders (self);
       break;
     case GST_STATE_CHANGE_READY_TO_NULL:{
       std::lock_guard<std::mutex> guard (self->priv->lock);

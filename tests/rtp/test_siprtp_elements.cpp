@@ -1,7 +1,8 @@
 /* siprtpsrc / siprtpsink over real loopback sockets. Time is a GstTestClock
- * (GstHarness): the jitter buffer's timers and the sink's packet pacing only
- * move when the test cranks the clock, so every run sees the same packets.
- * Waits on sockets and conditions are bounded only to fail instead of hang. */
+ * (GstHarness): siprtpsrc's arrival times and reorder deadlines and the
+ * sink's packet pacing only move when the test moves the clock, so every
+ * run sees the same packets. Waits on sockets and conditions are bounded
+ * only to fail instead of hang. */
 #include <gtest/gtest.h>
 
 #include <gio/gio.h>
@@ -10,10 +11,13 @@
 #include <gst/gst.h>
 #include <gst/rtp/gstrtpbuffer.h>
 
+#include <chrono>
 #include <condition_variable>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "rtp_call.h"
@@ -201,85 +205,42 @@ stat_string (GstElement * element, const char *field)
   return value;
 }
 
-/* Counts the packets that got past siprtpsrc's filter into the jitter
- * buffer and waits until the jitter buffer has handled them. */
-class JitterInputCounter {
- public:
-  explicit JitterInputCounter (GstElement * src) {
-    GstElement *jb = gst_bin_get_by_name (GST_BIN (src), "jitterbuffer");
-    pad_ = gst_element_get_static_pad (jb, "sink");
-    gst_object_unref (jb);
-    /* Whatever feeds the jitter buffer inside siprtpsrc. */
-    udp_pad_ = gst_pad_get_peer (pad_);
-    probe_ = gst_pad_add_probe (pad_, GST_PAD_PROBE_TYPE_BUFFER, on_buffer,
-        this, nullptr);
+/* Waits until siprtpsrc has handled @n packets it accepted (counted in
+ * packets-received once they went downstream, were dropped or wait in its
+ * reorder buffer): everything they caused is then in the harness. */
+bool
+wait_for_received (GstElement * src, guint64 n)
+{
+  const gint64 until = g_get_monotonic_time () + kWaitUs;
+  while (stat_u64 (src, "packets-received") < n) {
+    if (g_get_monotonic_time () > until)
+      return false;
+    g_usleep (1000);
   }
-  ~JitterInputCounter () {
-    gst_pad_remove_probe (pad_, probe_);
-    gst_object_unref (pad_);
-    gst_object_unref (udp_pad_);
-  }
-  bool wait_for (guint n) {
-    {
-      std::unique_lock<std::mutex> lock (lock_);
-      if (!cond_.wait_for (lock, std::chrono::seconds (5), [&] {
-                return count_ >= n;
-              }))
-        return false;
-      idle_ = false;
-    }
-    /* The n-th packet is entering the jitter buffer; once the pad feeding
-     * it is idle, the jitter buffer is done with it. */
-    gst_pad_add_probe (udp_pad_, GST_PAD_PROBE_TYPE_IDLE, on_idle, this,
-        nullptr);
-    std::unique_lock<std::mutex> lock (lock_);
-    return cond_.wait_for (lock, std::chrono::seconds (5), [&] {
-          return idle_;
-        });
-  }
- private:
-  static GstPadProbeReturn on_buffer (GstPad *, GstPadProbeInfo *, gpointer
-      data) {
-    auto *self = static_cast<JitterInputCounter *> (data);
-    std::lock_guard<std::mutex> guard (self->lock_);
-    self->count_++;
-    self->cond_.notify_all ();
-    return GST_PAD_PROBE_OK;
-  }
-  static GstPadProbeReturn on_idle (GstPad *, GstPadProbeInfo *, gpointer
-      data) {
-    auto *self = static_cast<JitterInputCounter *> (data);
-    std::lock_guard<std::mutex> guard (self->lock_);
-    self->idle_ = true;
-    self->cond_.notify_all ();
-    return GST_PAD_PROBE_REMOVE;
-  }
-  GstPad *pad_;
-  GstPad *udp_pad_;
-  gulong probe_;
-  std::mutex lock_;
-  std::condition_variable cond_;
-  guint count_ = 0;
-  bool idle_ = false;
-};
+  return true;
+}
 
-/* Pulls the next buffer, cranking the test clock while the jitter buffer
- * waits on a timer (the first packet's deadline, a lost packet). */
+/* The next buffer, waiting for it (siprtpsrc's receive thread looks at its
+ * deadlines at real-time pace); nullptr after kWaitUs. */
 GstBuffer *
-pull_cranking (GstHarness * h)
+pull_waiting (GstHarness * h)
+{
+  const gint64 until = g_get_monotonic_time () + kWaitUs;
+  for (;;) {
+    GstBuffer *buffer = gst_harness_try_pull (h);
+    if (buffer || g_get_monotonic_time () > until)
+      return buffer;
+    g_usleep (1000);
+  }
+}
+
+/* Moves the test clock (siprtpsrc's arrival and deadline times) on. */
+void
+advance_clock (GstHarness * h, GstClockTime by)
 {
   GstTestClock *clock = gst_harness_get_testclock (h);
-  GstBuffer *buffer = nullptr;
-  for (int i = 0; i < 200 && buffer == nullptr; i++) {
-    buffer = gst_harness_try_pull (h);
-    if (buffer)
-      break;
-    if (gst_test_clock_timed_wait_for_multiple_pending_ids (clock, 1, 50,
-            nullptr))
-      gst_test_clock_crank (clock);
-  }
+  gst_test_clock_advance_time (clock, by);
   gst_object_unref (clock);
-  return buffer;
 }
 
 std::vector<guint8>
@@ -292,12 +253,53 @@ buffer_bytes (GstBuffer * buffer)
   return bytes;
 }
 
-/* siprtpsrc on its own port, in a harness, bus attached for messages. */
+/* What left siprtpsrc, in order: the first byte of each buffer (the tests
+ * fill a packet with one value) or kGap for a GAP event. */
+struct Output {
+  guint value;
+  bool discont;
+  GstClockTime pts;
+  GstClockTime duration;
+};
+constexpr guint kGap = 0xffff;
+
+std::vector<guint>
+values (const std::vector<Output> & out)
+{
+  std::vector<guint> v;
+  for (const Output & o : out)
+    v.push_back (o.value);
+  return v;
+}
+
+/* siprtpsrc on its own port, in a harness, bus attached for messages; what
+ * it outputs is also recorded in order (the harness queues buffers and
+ * events apart). */
 struct SrcFixture {
   GstElement *src;
   GstHarness *h;
   GstBus *bus;
   guint16 port;
+  std::mutex lock;
+  std::vector<Output> recorded;
+
+  static GstPadProbeReturn record (GstPad *, GstPadProbeInfo * info,
+      gpointer data) {
+    auto *self = static_cast<SrcFixture *> (data);
+    std::lock_guard<std::mutex> guard (self->lock);
+    if (GST_IS_BUFFER (info->data)) {
+      GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+      self->recorded.push_back ({ buffer_bytes (buffer)[0],
+            GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DISCONT),
+            GST_BUFFER_PTS (buffer), GST_BUFFER_DURATION (buffer) });
+    } else if (GST_IS_EVENT (info->data) &&
+        GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_GAP) {
+      GstClockTime ts, duration;
+      gst_event_parse_gap (GST_PAD_PROBE_INFO_EVENT (info), &ts, &duration);
+      self->recorded.push_back ({ kGap, false, ts, duration });
+    }
+    return GST_PAD_PROBE_OK;
+  }
 
   explicit SrcFixture (const char *props = "address=127.0.0.1") {
     gchar *desc = g_strdup_printf ("siprtpsrc %s", props);
@@ -306,6 +308,11 @@ struct SrcFixture {
     EXPECT_NE (src, nullptr);
     bus = gst_bus_new ();
     gst_element_set_bus (src, bus);
+    GstPad *pad = gst_element_get_static_pad (src, "src");
+    gst_pad_add_probe (pad, static_cast<GstPadProbeType> (
+            GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+        record, this, nullptr);
+    gst_object_unref (pad);
     h = gst_harness_new_with_element (src, nullptr, "src");
     gst_harness_play (h);
     guint p = 0;
@@ -318,6 +325,19 @@ struct SrcFixture {
     gst_object_unref (bus);
     gst_object_unref (src);
   }
+
+  /* What siprtpsrc output since the last call (the harness queues are
+   * emptied too). */
+  std::vector<Output> drain () {
+    while (GstBuffer *buffer = gst_harness_try_pull (h))
+      gst_buffer_unref (buffer);
+    while (GstEvent *event = gst_harness_try_pull_event (h))
+      gst_event_unref (event);
+    std::lock_guard<std::mutex> guard (lock);
+    std::vector<Output> out;
+    out.swap (recorded);
+    return out;
+  }
 };
 
 }  // namespace
@@ -326,21 +346,26 @@ struct SrcFixture {
 
 TEST (SipRtpSrc, ReordersPacketsAndOutputsMulaw)
 {
-  SrcFixture f;
+  /* The clock never moves: the reordered packets cannot be waiting for a
+   * deadline, they go out as soon as the gap is filled. */
+  SrcFixture f ("address=127.0.0.1 latency=5000");
   ASSERT_NE (f.port, 0);
-  JitterInputCounter counter (f.src);
   Peer peer;
   peer.send_to (f.port, audio_packet (1, 0x01));
   peer.send_to (f.port, audio_packet (3, 0x03));
   peer.send_to (f.port, audio_packet (2, 0x02));
-  ASSERT_TRUE (counter.wait_for (3));
+  ASSERT_TRUE (wait_for_received (f.src, 3));
 
   for (guint8 expected = 1; expected <= 3; expected++) {
-    GstBuffer *out = pull_cranking (f.h);
-    ASSERT_NE (out, nullptr);
+    GstBuffer *out = gst_harness_try_pull (f.h);
+    ASSERT_NE (out, nullptr) << "packet " << int (expected);
     auto bytes = buffer_bytes (out);
     EXPECT_EQ (bytes.size (), kFrame);
     EXPECT_TRUE (all_bytes (bytes, expected)) << "packet " << int (expected);
+    EXPECT_EQ (GST_BUFFER_DURATION (out), 20 * GST_MSECOND);
+    EXPECT_EQ (GST_BUFFER_PTS (out), (expected - 1) * 20 * GST_MSECOND);
+    EXPECT_EQ (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DISCONT),
+        expected == 1);
     gst_buffer_unref (out);
   }
   GstCaps *caps = gst_pad_get_current_caps (f.h->sinkpad);
@@ -350,6 +375,7 @@ TEST (SipRtpSrc, ReordersPacketsAndOutputsMulaw)
   gst_caps_unref (caps);
 
   EXPECT_EQ (stat_u64 (f.src, "packets-received"), 3u);
+  EXPECT_EQ (stat_u64 (f.src, "packets-pushed"), 3u);
   EXPECT_EQ (stat_u64 (f.src, "packets-lost"), 0u);
   /* Latched to where the packets came from. */
   EXPECT_EQ (stat_string (f.src, "latched-address"), peer.address ());
@@ -363,70 +389,221 @@ TEST (SipRtpSrc, ReordersPacketsAndOutputsMulaw)
   g_object_unref (latched);
 }
 
-TEST (SipRtpSrc, CountsLostPackets)
+TEST (SipRtpSrc, IsALiveSourceWithItsLatency)
 {
-  SrcFixture f;
-  JitterInputCounter counter (f.src);
+  SrcFixture f ("address=127.0.0.1 latency=80");
+  GstQuery *query = gst_query_new_latency ();
+  ASSERT_TRUE (gst_pad_peer_query (f.h->sinkpad, query));
+  gboolean live = FALSE;
+  GstClockTime min = 0, max = 0;
+  gst_query_parse_latency (query, &live, &min, &max);
+  gst_query_unref (query);
+  EXPECT_TRUE (live);
+  EXPECT_EQ (min, 80 * GST_MSECOND);
+
+  /* stream-start, caps and segment before any packet. */
+  std::vector<GstEventType> types;
+  while (GstEvent *event = gst_harness_try_pull_event (f.h)) {
+    types.push_back (GST_EVENT_TYPE (event));
+    gst_event_unref (event);
+  }
+  EXPECT_EQ (types, (std::vector<GstEventType> { GST_EVENT_STREAM_START,
+          GST_EVENT_CAPS, GST_EVENT_SEGMENT }));
+  EXPECT_EQ (gst_element_set_state (f.src, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_NO_PREROLL);
+}
+
+TEST (SipRtpSrc, DeclaresLossAfterTheLatencyWithAGap)
+{
+  SrcFixture f ("address=127.0.0.1 latency=100");
   Peer peer;
   for (guint16 seq : { 1, 2, 4, 5 })
     peer.send_to (f.port, audio_packet (seq, static_cast<guint8> (seq)));
-  ASSERT_TRUE (counter.wait_for (4));
+  ASSERT_TRUE (wait_for_received (f.src, 4));
+  /* 4 and 5 wait for 3. */
+  std::vector<Output> out = f.drain ();
+  EXPECT_EQ (values (out), (std::vector<guint> { 1, 2 }));
+  EXPECT_EQ (stat_u64 (f.src, "packets-lost"), 0u);
 
-  std::vector<guint8> order;
-  for (int i = 0; i < 4; i++) {
-    GstBuffer *out = pull_cranking (f.h);
-    ASSERT_NE (out, nullptr);
-    order.push_back (buffer_bytes (out)[0]);
-    gst_buffer_unref (out);
-  }
-  EXPECT_EQ (order, (std::vector<guint8> { 1, 2, 4, 5 }));
-  EXPECT_EQ (stat_u64 (f.src, "packets-lost"), 1u);
+  /* Not yet: a millisecond short of the latency. */
+  advance_clock (f.h, 99 * GST_MSECOND);
+  g_usleep (150 * 1000);        /* more than the receive thread's wait */
+  EXPECT_TRUE (f.drain ().empty ());
+  EXPECT_EQ (stat_u64 (f.src, "packets-lost"), 0u);
 
+  advance_clock (f.h, 1 * GST_MSECOND);
+  GstBuffer *buffer = pull_waiting (f.h);
+  ASSERT_NE (buffer, nullptr);
+  EXPECT_EQ (buffer_bytes (buffer)[0], 4);
+  EXPECT_TRUE (GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DISCONT));
+  gst_buffer_unref (buffer);
+  buffer = pull_waiting (f.h);
+  ASSERT_NE (buffer, nullptr);
+  EXPECT_EQ (buffer_bytes (buffer)[0], 5);
+  gst_buffer_unref (buffer);
   /* The loss reaches downstream as a gap, not as made-up audio. */
   bool gap = false;
-  GstEvent *event;
-  while ((event = gst_harness_try_pull_event (f.h))) {
+  while (GstEvent *event = gst_harness_try_pull_event (f.h)) {
     gap |= GST_EVENT_TYPE (event) == GST_EVENT_GAP;
     gst_event_unref (event);
   }
   EXPECT_TRUE (gap);
+  EXPECT_EQ (stat_u64 (f.src, "packets-lost"), 1u);
+  EXPECT_EQ (stat_u64 (f.src, "packets-pushed"), 4u);
+}
+
+TEST (SipRtpSrc, GapCoversTheLostPacketsAndDiscontFollows)
+{
+  SrcFixture f ("address=127.0.0.1 latency=0");
+  Peer peer;
+  /* latency 0: a gap is given up at once. */
+  for (guint16 seq : { 1, 2, 5, 6 })
+    peer.send_to (f.port, audio_packet (seq, static_cast<guint8> (seq)));
+  ASSERT_TRUE (wait_for_received (f.src, 4));
+  std::vector<Output> out = f.drain ();
+  ASSERT_EQ (values (out), (std::vector<guint> { 1, 2, kGap, 5, 6 }));
+  EXPECT_EQ (out[2].pts, 40 * GST_MSECOND);
+  EXPECT_EQ (out[2].duration, 40 * GST_MSECOND);   /* 3 and 4 */
+  EXPECT_TRUE (out[3].discont);
+  EXPECT_EQ (out[3].pts, 80 * GST_MSECOND);
+  EXPECT_FALSE (out[4].discont);
+  EXPECT_EQ (stat_u64 (f.src, "packets-lost"), 2u);
+
+  /* 3 arriving now is late: dropped and counted. */
+  peer.send_to (f.port, audio_packet (3, 3));
+  peer.send_to (f.port, audio_packet (7, 7));
+  ASSERT_TRUE (wait_for_received (f.src, 6));
+  EXPECT_EQ (values (f.drain ()), (std::vector<guint> { 7 }));
+  EXPECT_EQ (stat_u64 (f.src, "packets-late"), 1u);
+  EXPECT_EQ (stat_u64 (f.src, "packets-duplicate"), 0u);
+}
+
+TEST (SipRtpSrc, GapFollowsTheTimestampsNotTheCountOfMissingPackets)
+{
+  SrcFixture f ("address=127.0.0.1 latency=0");
+  Peer peer;
+  auto packet = [] (guint16 seq, guint32 ts, guint8 fill) {
+    return rtp_packet (0, seq, ts, std::vector<guint8> (kFrame, fill));
+  };
+  /* The sender skips 100 sequence numbers but not a moment of audio. */
+  peer.send_to (f.port, packet (1, 0, 1));
+  peer.send_to (f.port, packet (2, 160, 2));
+  peer.send_to (f.port, packet (103, 320, 3));
+  ASSERT_TRUE (wait_for_received (f.src, 3));
+  std::vector<Output> out = f.drain ();
+  ASSERT_EQ (values (out), (std::vector<guint> { 1, 2, 3 }));
+  EXPECT_TRUE (out[2].discont);
+  EXPECT_EQ (out[2].pts, 40 * GST_MSECOND);
+  EXPECT_EQ (stat_u64 (f.src, "packets-lost"), 100u);
 }
 
 TEST (SipRtpSrc, DropsDuplicatesAndLatePackets)
 {
   SrcFixture f;
-  JitterInputCounter counter (f.src);
   Peer peer;
   peer.send_to (f.port, audio_packet (1, 1));
   peer.send_to (f.port, audio_packet (2, 2));
   peer.send_to (f.port, audio_packet (2, 2));
   peer.send_to (f.port, audio_packet (3, 3));
-  ASSERT_TRUE (counter.wait_for (4));
-  for (guint8 expected = 1; expected <= 3; expected++) {
-    GstBuffer *out = pull_cranking (f.h);
-    ASSERT_NE (out, nullptr);
-    EXPECT_EQ (buffer_bytes (out)[0], expected);
-    gst_buffer_unref (out);
-  }
+  ASSERT_TRUE (wait_for_received (f.src, 4));
+  EXPECT_EQ (values (f.drain ()), (std::vector<guint> { 1, 2, 3 }));
   EXPECT_EQ (stat_u64 (f.src, "packets-duplicate"), 1u);
 
-  /* Packet 2 once more, after 3 went out: late. Packet 4 behind it tells
-   * us the late one has been handled. */
-  peer.send_to (f.port, audio_packet (2, 2));
+  /* A duplicate of a packet waiting behind a gap. */
+  peer.send_to (f.port, audio_packet (5, 5));
+  peer.send_to (f.port, audio_packet (5, 5));
   peer.send_to (f.port, audio_packet (4, 4));
-  ASSERT_TRUE (counter.wait_for (6));
-  GstBuffer *out = pull_cranking (f.h);
-  ASSERT_NE (out, nullptr);
-  EXPECT_EQ (buffer_bytes (out)[0], 4);
-  gst_buffer_unref (out);
+  ASSERT_TRUE (wait_for_received (f.src, 7));
+  EXPECT_EQ (values (f.drain ()), (std::vector<guint> { 4, 5 }));
+  EXPECT_EQ (stat_u64 (f.src, "packets-duplicate"), 2u);
+
+  /* Packet 2 once more, long after it went out: a duplicate too; a packet
+   * from before the stream began is late. */
+  peer.send_to (f.port, audio_packet (2, 2));
+  peer.send_to (f.port, audio_packet (0, 0));
+  peer.send_to (f.port, audio_packet (6, 6));
+  ASSERT_TRUE (wait_for_received (f.src, 10));
+  EXPECT_EQ (values (f.drain ()), (std::vector<guint> { 6 }));
+  EXPECT_EQ (stat_u64 (f.src, "packets-duplicate"), 3u);
   EXPECT_EQ (stat_u64 (f.src, "packets-late"), 1u);
-  EXPECT_EQ (stat_u64 (f.src, "packets-received"), 6u);
+  EXPECT_EQ (stat_u64 (f.src, "packets-lost"), 0u);
+  EXPECT_EQ (stat_u64 (f.src, "packets-pushed"), 6u);
+}
+
+TEST (SipRtpSrc, FollowsTheSequenceNumberAcrossItsWrap)
+{
+  SrcFixture f ("address=127.0.0.1 latency=5000");
+  Peer peer;
+  auto packet = [] (guint16 seq, guint8 fill) {
+    return rtp_packet (0, seq, 5000 + guint32 (fill) * kFrame,
+        std::vector<guint8> (kFrame, fill));
+  };
+  peer.send_to (f.port, packet (65534, 1));
+  peer.send_to (f.port, packet (0, 3));           /* before 65535 */
+  peer.send_to (f.port, packet (65535, 2));
+  peer.send_to (f.port, packet (1, 4));
+  ASSERT_TRUE (wait_for_received (f.src, 4));
+  std::vector<Output> out = f.drain ();
+  EXPECT_EQ (values (out), (std::vector<guint> { 1, 2, 3, 4 }));
+  for (size_t i = 0; i < out.size (); i++)
+    EXPECT_EQ (out[i].pts, i * 20 * GST_MSECOND) << i;
+  EXPECT_EQ (stat_u64 (f.src, "packets-lost"), 0u);
+  EXPECT_EQ (stat_u64 (f.src, "packets-late"), 0u);
+}
+
+TEST (SipRtpSrc, RestartsOnANewSsrc)
+{
+  SrcFixture f ("address=127.0.0.1 latency=5000");
+  Peer peer;
+  auto packet = [] (guint32 ssrc, guint16 seq, guint32 ts, guint8 fill) {
+    return rtp_packet (0, seq, ts, std::vector<guint8> (kFrame, fill), false,
+        ssrc);
+  };
+  peer.send_to (f.port, packet (0xaaaa, 1000, 8000, 1));
+  peer.send_to (f.port, packet (0xaaaa, 1001, 8160, 2));
+  /* The sender restarts: another SSRC, an earlier sequence number and
+   * another timestamp base. Nothing of it is late or waits. */
+  peer.send_to (f.port, packet (0xbbbb, 10, 90000, 3));
+  peer.send_to (f.port, packet (0xbbbb, 11, 90160, 4));
+  ASSERT_TRUE (wait_for_received (f.src, 4));
+  std::vector<Output> out = f.drain ();
+  ASSERT_EQ (values (out), (std::vector<guint> { 1, 2, 3, 4 }));
+  EXPECT_TRUE (out[2].discont);
+  EXPECT_FALSE (out[3].discont);
+  /* The new stream goes on from where the old one ended. */
+  EXPECT_GE (out[2].pts, out[1].pts + out[1].duration);
+  EXPECT_EQ (out[3].pts, out[2].pts + 20 * GST_MSECOND);
+  EXPECT_EQ (stat_u64 (f.src, "packets-late"), 0u);
+  EXPECT_EQ (stat_u64 (f.src, "packets-lost"), 0u);
+}
+
+TEST (SipRtpSrc, RestartsAfterAConfirmedSequenceJump)
+{
+  SrcFixture f ("address=127.0.0.1 latency=5000");
+  Peer peer;
+  peer.send_to (f.port, audio_packet (100, 1));
+  /* A lone packet from far away is not believed... */
+  peer.send_to (f.port, audio_packet (30000, 2));
+  peer.send_to (f.port, audio_packet (101, 3));
+  ASSERT_TRUE (wait_for_received (f.src, 3));
+  EXPECT_EQ (values (f.drain ()), (std::vector<guint> { 1, 3 }));
+  EXPECT_EQ (stat_u64 (f.src, "packets-late"), 1u);
+  /* ...the one after it confirms the jump: a new stream. */
+  peer.send_to (f.port, audio_packet (40000, 4));
+  peer.send_to (f.port, audio_packet (40001, 5));
+  peer.send_to (f.port, audio_packet (40002, 6));
+  ASSERT_TRUE (wait_for_received (f.src, 6));
+  std::vector<Output> out = f.drain ();
+  EXPECT_EQ (values (out), (std::vector<guint> { 5, 6 }));
+  ASSERT_FALSE (out.empty ());
+  EXPECT_TRUE (out[0].discont);
+  EXPECT_EQ (stat_u64 (f.src, "packets-late"), 2u);
+  EXPECT_EQ (stat_u64 (f.src, "packets-lost"), 0u);
 }
 
 TEST (SipRtpSrc, DropsAndCountsBadInput)
 {
   SrcFixture f;
-  JitterInputCounter counter (f.src);
   Peer peer;
   peer.send_raw (f.port, { 0x80, 0x00, 0x01 });                 /* short */
   peer.send_raw (f.port, std::vector<guint8> (40, 0x00));       /* version 0 */
@@ -434,21 +611,71 @@ TEST (SipRtpSrc, DropsAndCountsBadInput)
   peer.send_to (f.port, rtp_packet (0, 2, 1160, {}));           /* empty */
   peer.send_to (f.port, rtp_packet (101, 3, 1160, { 1, 2 }));   /* short DTMF */
   peer.send_to (f.port, audio_packet (4, 4));
-  ASSERT_TRUE (counter.wait_for (1));
-  GstBuffer *out = pull_cranking (f.h);
-  ASSERT_NE (out, nullptr);
-  EXPECT_EQ (buffer_bytes (out)[0], 4);
-  gst_buffer_unref (out);
+  ASSERT_TRUE (wait_for_received (f.src, 1));
+  EXPECT_EQ (values (f.drain ()), (std::vector<guint> { 4 }));
 
   EXPECT_EQ (stat_u64 (f.src, "packets-invalid"), 4u);
   EXPECT_EQ (stat_u64 (f.src, "packets-wrong-payload-type"), 1u);
   EXPECT_EQ (stat_u64 (f.src, "packets-received"), 1u);
 }
 
+TEST (SipRtpSrc, SurvivesMalformedDatagrams)
+{
+  SrcFixture f;
+  Peer peer;
+  std::vector<std::vector<guint8>> bad = {
+    { },                                                /* empty datagram */
+    { 0x80 },
+    std::vector<guint8> (11, 0x80),                     /* a byte short */
+    /* CSRC count 15, no room for them. */
+    { 0x8f, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0xff },
+    /* Extension bit, extension header cut off. */
+    { 0x90, 0x00, 0x00, 0x02, 0, 0, 0, 0, 0, 0, 0, 1, 0xbe, 0xde },
+    /* Extension of 0xffff words. */
+    { 0x90, 0x00, 0x00, 0x03, 0, 0, 0, 0, 0, 0, 0, 1, 0xbe, 0xde, 0xff, 0xff },
+    /* Padding bit, padding longer than the packet. */
+    { 0xa0, 0x00, 0x00, 0x04, 0, 0, 0, 0, 0, 0, 0, 1, 0x55, 0xff },
+    /* Padding bit, padding length 0. */
+    { 0xa0, 0x00, 0x00, 0x05, 0, 0, 0, 0, 0, 0, 0, 1, 0x55, 0x00 },
+  };
+  /* And noise, the same every run. */
+  GRand *rand = g_rand_new_with_seed (4733);
+  for (int i = 0; i < 100; i++) {
+    std::vector<guint8> noise (g_rand_int_range (rand, 0, 200));
+    for (guint8 & b : noise)
+      b = static_cast<guint8> (g_rand_int (rand));
+    if (!noise.empty () && i % 2 == 0)
+      noise[0] = 0x80 | (noise[0] & 0x3f);              /* version 2 */
+    if (noise.size () > 1 && i % 4 == 0)
+      noise[1] = (noise[1] & 0x80) | (i % 8 == 0 ? 0 : 101);
+    bad.push_back (noise);
+  }
+  g_rand_free (rand);
+  for (const auto & datagram : bad)
+    peer.send_raw (f.port, datagram);
+  /* A well-formed stream still gets through afterwards. */
+  const guint64 before = stat_u64 (f.src, "packets-received");
+  ASSERT_NE (before, G_MAXUINT64);
+  peer.send_to (f.port, rtp_packet (0, 7, 0, std::vector<guint8> (kFrame,
+              0x77), false, 0x55aa55aa));
+  peer.send_to (f.port, rtp_packet (0, 8, 160, std::vector<guint8> (kFrame,
+              0x78), false, 0x55aa55aa));
+  const gint64 until = g_get_monotonic_time () + kWaitUs;
+  std::vector<guint> seen;
+  while (g_get_monotonic_time () < until &&
+      (seen.empty () || seen.back () != 0x78)) {
+    for (guint v : values (f.drain ()))
+      seen.push_back (v);
+    g_usleep (1000);
+  }
+  ASSERT_FALSE (seen.empty ());
+  EXPECT_EQ (seen.back (), 0x78u);
+  EXPECT_GE (stat_u64 (f.src, "packets-invalid"), 7u);
+}
+
 TEST (SipRtpSrc, PostsEachDtmfEventOnce)
 {
   SrcFixture f;
-  JitterInputCounter counter (f.src);
   Peer peer;
   guint16 seq = 1;
   peer.send_to (f.port, audio_packet (seq++, 1));
@@ -463,22 +690,17 @@ TEST (SipRtpSrc, PostsEachDtmfEventOnce)
   const guint32 ts_hash = ts5 + 2000;
   peer.send_to (f.port, dtmf_packet (seq++, ts_hash, 11, false, 160, true));
   peer.send_to (f.port, dtmf_packet (seq++, ts_hash, 11, false, 400));
-  /* 'D', complete. */
+  /* 'D', complete; its start packet arrives after an update. */
   const guint32 ts_d = ts_hash + 2000;
-  peer.send_to (f.port, dtmf_packet (seq++, ts_d, 15, false, 160, true));
-  peer.send_to (f.port, dtmf_packet (seq++, ts_d, 15, true, 240));
+  peer.send_to (f.port, dtmf_packet (seq + 1, ts_d, 15, true, 240));
+  peer.send_to (f.port, dtmf_packet (seq, ts_d, 15, false, 160, true));
+  seq += 2;
   peer.send_to (f.port, dtmf_packet (seq++, ts_d, 15, true, 240));
   peer.send_to (f.port, audio_packet (seq, 2));
-  ASSERT_TRUE (counter.wait_for (seq));
+  ASSERT_TRUE (wait_for_received (f.src, seq));
 
-  /* The audio after the events has gone through: so have the events. */
-  GstBuffer *out = pull_cranking (f.h);
-  ASSERT_NE (out, nullptr);
-  gst_buffer_unref (out);
-  out = pull_cranking (f.h);
-  ASSERT_NE (out, nullptr);
-  EXPECT_EQ (buffer_bytes (out)[0], 2);
-  gst_buffer_unref (out);
+  /* The events are not audio. */
+  EXPECT_EQ (values (f.drain ()), (std::vector<guint> { 1, 2 }));
 
   struct Seen {
     std::string digit;
@@ -486,6 +708,7 @@ TEST (SipRtpSrc, PostsEachDtmfEventOnce)
     std::string call_id;
   };
   std::vector<Seen> seen;
+  std::vector<gint> started;
   GstMessage *message;
   while ((message = gst_bus_pop_filtered (f.bus, GST_MESSAGE_ELEMENT))) {
     const GstStructure *s = gst_message_get_structure (message);
@@ -494,6 +717,10 @@ TEST (SipRtpSrc, PostsEachDtmfEventOnce)
       gst_structure_get_uint (s, "duration-ms", &duration);
       seen.push_back ({ gst_structure_get_string (s, "digit"), duration,
             gst_structure_get_string (s, "call-id") });
+    } else if (gst_structure_has_name (s, "dtmf-event")) {
+      gint number = -1;
+      gst_structure_get_int (s, "number", &number);
+      started.push_back (number);
     }
     gst_message_unref (message);
   }
@@ -505,7 +732,44 @@ TEST (SipRtpSrc, PostsEachDtmfEventOnce)
   EXPECT_EQ (seen[1].duration_ms, 50u);
   EXPECT_EQ (seen[2].digit, "D");
   EXPECT_EQ (seen[2].duration_ms, 30u);
+  EXPECT_EQ (started, (std::vector<gint> { 5, 11, 15 }));
   EXPECT_EQ (stat_u64 (f.src, "dtmf-events"), 3u);
+}
+
+TEST (SipRtpSrc, DropsWhatArrivesOnHoldWithoutCountingItLost)
+{
+  Peer call_socket_owner;
+  RtpMediaParams params;
+  params.payload_type = 0;
+  params.encoding_name = "PCMU";
+  auto call = RtpCallRegistry::instance ().add ("test-src-hold",
+      call_socket_owner.socket, params);
+  ASSERT_TRUE (call);
+  {
+    SrcFixture f ("call-id=test-src-hold latency=5000");
+    Peer peer;
+    peer.send_to (f.port, audio_packet (1, 1));
+    ASSERT_TRUE (wait_for_received (f.src, 1));
+    params.receive = false;
+    call->update (params);
+    peer.send_to (f.port, audio_packet (2, 2));
+    peer.send_to (f.port, audio_packet (3, 3));
+    const gint64 until = g_get_monotonic_time () + kWaitUs;
+    while (stat_u64 (f.src, "packets-not-receiving") < 2 &&
+        g_get_monotonic_time () < until)
+      g_usleep (1000);
+    EXPECT_EQ (stat_u64 (f.src, "packets-not-receiving"), 2u);
+    params.receive = true;
+    call->update (params);
+    peer.send_to (f.port, audio_packet (4, 4));
+    peer.send_to (f.port, audio_packet (5, 5));
+    ASSERT_TRUE (wait_for_received (f.src, 3));
+    std::vector<Output> out = f.drain ();
+    ASSERT_EQ (values (out), (std::vector<guint> { 1, 4, 5 }));
+    EXPECT_TRUE (out[1].discont);
+    EXPECT_EQ (stat_u64 (f.src, "packets-lost"), 0u);
+  }
+  RtpCallRegistry::instance ().remove ("test-src-hold");
 }
 
 TEST (SipRtpSrc, BindsToASipdCallAndFollowsItsUpdates)
@@ -522,14 +786,15 @@ TEST (SipRtpSrc, BindsToASipdCallAndFollowsItsUpdates)
   {
     SrcFixture f ("call-id=test-src-call");
     EXPECT_EQ (f.port, call_socket_owner.port);
-    JitterInputCounter counter (f.src);
     Peer peer;
     peer.send_to (f.port, audio_packet (1, 0x21, 8));
     peer.send_to (f.port, audio_packet (2, 0x22, 0));     /* not negotiated */
     peer.send_to (f.port, audio_packet (3, 0x23, 8));
-    ASSERT_TRUE (counter.wait_for (2));
+    ASSERT_TRUE (wait_for_received (f.src, 2));
+    /* 2 was filtered out, so 3 waits for it until the latency is over. */
+    advance_clock (f.h, 60 * GST_MSECOND);
     for (guint8 expected : { 0x21, 0x23 }) {
-      GstBuffer *out = pull_cranking (f.h);
+      GstBuffer *out = pull_waiting (f.h);
       ASSERT_NE (out, nullptr);
       EXPECT_EQ (buffer_bytes (out)[0], expected);
       gst_buffer_unref (out);
@@ -547,9 +812,10 @@ TEST (SipRtpSrc, BindsToASipdCallAndFollowsItsUpdates)
     peer.send_to (f.port, audio_packet (4, 0x24, 0));
     peer.send_to (f.port, audio_packet (5, 0x25, 8));     /* no longer */
     peer.send_to (f.port, audio_packet (6, 0x26, 0));
-    ASSERT_TRUE (counter.wait_for (4));
+    ASSERT_TRUE (wait_for_received (f.src, 4));
+    advance_clock (f.h, 60 * GST_MSECOND);
     for (guint8 expected : { 0x24, 0x26 }) {
-      GstBuffer *out = pull_cranking (f.h);
+      GstBuffer *out = pull_waiting (f.h);
       ASSERT_NE (out, nullptr);
       EXPECT_EQ (buffer_bytes (out)[0], expected);
       gst_buffer_unref (out);
@@ -561,6 +827,51 @@ TEST (SipRtpSrc, BindsToASipdCallAndFollowsItsUpdates)
     EXPECT_EQ (stat_u64 (f.src, "packets-wrong-payload-type"), 2u);
   }
   RtpCallRegistry::instance ().remove ("test-src-call");
+}
+
+TEST (SipRtpSrc, APipelineOnItsWayDownDoesNotHoldUpOtherCalls)
+{
+  GstElement *pipeline = gst_parse_launch ("siprtpsrc name=src "
+      "address=127.0.0.1 ! fakesink", nullptr);
+  ASSERT_NE (pipeline, nullptr);
+  ASSERT_NE (gst_element_set_state (pipeline, GST_STATE_PLAYING),
+      GST_STATE_CHANGE_FAILURE);
+  GstElement *src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  guint port = 0;
+  g_object_get (src, "local-port", &port, nullptr);
+  Peer peer;
+  peer.send_to (port, audio_packet (1, 1));
+  ASSERT_TRUE (wait_for_received (src, 1));
+
+  /* The pipeline goes to PAUSED and its sink waits for preroll; the source
+   * stays in PLAYING a moment longer (here: as long as the test wants). */
+  gst_element_set_locked_state (src, TRUE);
+  gst_element_set_state (pipeline, GST_STATE_PAUSED);
+  peer.send_to (port, audio_packet (2, 2));
+  peer.send_to (port, audio_packet (3, 3));
+
+  /* Another call still gets its packets through the shared thread. On a
+   * thread of its own: were the shared thread stuck in the sink, even
+   * starting it would wait (until the pipeline below goes down). */
+  std::promise<bool> other_done;
+  std::thread other_call ([&other_done] {
+        SrcFixture other;
+        Peer caller;
+        caller.send_to (other.port, audio_packet (1, 1));
+        other_done.set_value (wait_for_received (other.src, 1));
+      });
+  auto other_received = other_done.get_future ();
+  const bool in_time = other_received.wait_for (std::chrono::seconds (5)) ==
+      std::future_status::ready;
+  EXPECT_EQ (stat_u64 (src, "packets-received"), 1u);
+
+  gst_element_set_locked_state (src, FALSE);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  other_call.join ();
+  EXPECT_TRUE (in_time);
+  EXPECT_TRUE (other_received.get ());
+  gst_object_unref (src);
+  gst_object_unref (pipeline);
 }
 
 TEST (SipRtpSrc, UnknownCallIdFailsToStart)
@@ -811,7 +1122,6 @@ TEST (SipRtpSink, SymmetricRtpAnswersTheLatchedSource)
   Peer sdp_remote;          /* where the SDP says the caller is */
   Peer caller;              /* where its RTP really comes from (NAT) */
   SrcFixture src ("address=127.0.0.1");
-  JitterInputCounter counter (src.src);
   SinkFixture sink ("address=127.0.0.1 port=" + std::to_string (src.port) +
       " remote=" + sdp_remote.address ());
   EXPECT_EQ (sink.port, src.port);
@@ -824,7 +1134,7 @@ TEST (SipRtpSink, SymmetricRtpAnswersTheLatchedSource)
 
   caller.send_to (src.port, audio_packet (1, 1));
   caller.send_to (src.port, audio_packet (2, 2));
-  ASSERT_TRUE (counter.wait_for (2));   /* the first one latched */
+  ASSERT_TRUE (wait_for_received (src.src, 2));   /* the first one latched */
 
   sink.tick ();
   RtpInfo second = receive_rtp (caller, &from);
@@ -939,6 +1249,8 @@ TEST (SipRtpLaunch, ParsedPipelineSendsReceivesAndReportsDtmf)
   gst_object_unref (bus);
 
   GstElement *src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  /* The packets after the event's end may still be on their way. */
+  EXPECT_TRUE (wait_for_received (src, 6));
   EXPECT_EQ (stat_u64 (src, "packets-received"), 6u);
   gst_object_unref (src);
 
@@ -1171,6 +1483,9 @@ int
 main (int argc, char **argv)
 {
   gst_init (&argc, &argv);
+  /* Bad input must not even reach a GLib/GStreamer critical. */
+  g_log_set_always_fatal (static_cast<GLogLevelFlags> (G_LOG_LEVEL_CRITICAL |
+          G_LOG_LEVEL_ERROR));
   ::testing::InitGoogleTest (&argc, argv);
   return RUN_ALL_TESTS ();
 }
