@@ -1,4 +1,5 @@
-/* Process-wide RTP receive thread (epoll over every call's socket). */
+/* Process-wide RTP reception (epoll over every call's socket) on the
+ * network I/O thread. */
 #include "rtp_receiver.h"
 
 #include <sys/epoll.h>
@@ -10,6 +11,8 @@
 #include <set>
 #include <utility>
 #include <vector>
+
+#include "io_thread.h"
 
 namespace voxbridge {
 
@@ -79,61 +82,101 @@ run_due_deadlines ()
   }
 }
 
-gpointer
-receive_loop (gpointer)
+/* Reads what the ready sockets have and runs the due deadlines. */
+void
+receive_ready ()
 {
-  std::vector<guint8> datagram (65536);
+  static std::vector<guint8> datagram (65536);
   struct epoll_event events[kMaxEvents];
-  for (;;) {
-    int timeout;
-    {
-      std::lock_guard<std::mutex> guard (lock);
-      timeout = wait_timeout_ms ();
-    }
-    int n = epoll_wait (epoll_fd, events, kMaxEvents, timeout);
-    if (n < 0) {
-      if (errno != EINTR)
-        g_warning ("RTP receiver: epoll_wait failed: %s", g_strerror (errno));
-      continue;
-    }
-    std::lock_guard<std::mutex> guard (lock);
-    for (int i = 0; i < n; i++) {
-      /* An entry removed since epoll_wait returned is simply not found. */
-      const guint64 id = events[i].data.u64;
-      auto it = entries.find (id);
-      if (it == entries.end ())
-        continue;
-      gint64 delay = RtpReceiver::kNoDeadline;
-      bool any = false;
-      for (int k = 0; k < kMaxDatagramsPerTurn; k++) {
-        struct sockaddr_storage from;
-        socklen_t from_len = sizeof (from);
-        ssize_t size = recvfrom (it->second.fd, datagram.data (), datagram.size (),
-            MSG_DONTWAIT, reinterpret_cast<struct sockaddr *> (&from), &from_len);
-        if (size < 0)
-          break;        /* drained (EAGAIN), or an error the next read reports again */
-        delay = it->second.handler (datagram.data (), static_cast<gsize> (size),
-            from, from_len);
-        any = true;
-      }
-      if (any)
-        set_deadline (id, it->second, delay, g_get_monotonic_time ());
-    }
-    run_due_deadlines ();
+  int n = epoll_wait (epoll_fd, events, kMaxEvents, 0);
+  if (n < 0) {
+    if (errno != EINTR)
+      g_warning ("RTP receiver: epoll_wait failed: %s", g_strerror (errno));
+    n = 0;
   }
-  return nullptr;
+  std::lock_guard<std::mutex> guard (lock);
+  for (int i = 0; i < n; i++) {
+    /* An entry removed since the poll is simply not found. */
+    const guint64 id = events[i].data.u64;
+    auto it = entries.find (id);
+    if (it == entries.end ())
+      continue;
+    gint64 delay = RtpReceiver::kNoDeadline;
+    bool any = false;
+    for (int k = 0; k < kMaxDatagramsPerTurn; k++) {
+      struct sockaddr_storage from;
+      socklen_t from_len = sizeof (from);
+      ssize_t size = recvfrom (it->second.fd, datagram.data (), datagram.size (),
+          MSG_DONTWAIT, reinterpret_cast<struct sockaddr *> (&from), &from_len);
+      if (size < 0)
+        break;        /* drained (EAGAIN), or an error the next read reports again */
+      delay = it->second.handler (datagram.data (), static_cast<gsize> (size),
+          from, from_len);
+      any = true;
+    }
+    if (any)
+      set_deadline (id, it->second, delay, g_get_monotonic_time ());
+  }
+  run_due_deadlines ();
 }
 
+/* A GSource on the I/O thread's context: the epoll fd stands for every
+ * call's socket in the poll, and the earliest deadline is its timeout. */
+struct ReceiverSource {
+  GSource source;
+  gpointer epoll_tag;
+};
+
+gboolean
+receiver_prepare (GSource *, gint * timeout)
+{
+  std::lock_guard<std::mutex> guard (lock);
+  *timeout = wait_timeout_ms ();
+  return *timeout == 0;
+}
+
+gboolean
+receiver_check (GSource * source)
+{
+  auto *rs = reinterpret_cast<ReceiverSource *> (source);
+  if (g_source_query_unix_fd (source, rs->epoll_tag) & G_IO_IN)
+    return TRUE;
+  std::lock_guard<std::mutex> guard (lock);
+  return wait_timeout_ms () == 0;
+}
+
+gboolean
+receiver_dispatch (GSource *, GSourceFunc, gpointer)
+{
+  receive_ready ();
+  return G_SOURCE_CONTINUE;
+}
+
+GSourceFuncs receiver_funcs = { receiver_prepare, receiver_check, receiver_dispatch, nullptr,
+  nullptr, nullptr };
+
 bool
-ensure_thread ()
+ensure_source ()
 {
   static gsize once = 0;
   if (g_once_init_enter (&once)) {
     epoll_fd = epoll_create1 (EPOLL_CLOEXEC);
-    if (epoll_fd < 0)
+    if (epoll_fd < 0) {
       g_warning ("RTP receiver: epoll_create1 failed: %s", g_strerror (errno));
-    else
-      g_thread_unref (g_thread_new ("voxbridge-rtp-rx", receive_loop, nullptr));
+    } else {
+      /* On the thread that runs the Realtime sessions too: a caller's packet
+       * becomes its input_audio_buffer.append on the same thread, with no
+       * hand-over between threads per packet. */
+      GSource *source = g_source_new (&receiver_funcs, sizeof (ReceiverSource));
+      g_source_set_name (source, "voxbridge RTP receiver");
+      reinterpret_cast<ReceiverSource *> (source)->epoll_tag =
+          g_source_add_unix_fd (source, epoll_fd, G_IO_IN);
+      /* Not blocked per dispatch: GLib would take the fd out of the poll set
+       * and put it back, two wakeup writes per turn. */
+      g_source_set_can_recurse (source, TRUE);
+      g_source_attach (source, IoThread::context ());
+      g_source_unref (source);  /* the context keeps it for the process's life */
+    }
     g_once_init_leave (&once, 1);
   }
   return epoll_fd >= 0;
@@ -144,7 +187,7 @@ ensure_thread ()
 guint64
 RtpReceiver::add (GSocket * socket, Handler handler, OnDeadline on_deadline)
 {
-  if (!ensure_thread ())
+  if (!ensure_source ())
     return 0;
   std::lock_guard<std::mutex> guard (lock);
   const guint64 id = ++last_id;
