@@ -225,6 +225,21 @@ static gboolean
 gst_call_recorder_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
   GstCallRecorder *self = GST_CALL_RECORDER (parent);
+  if (GST_EVENT_TYPE (event) == GST_EVENT_GAP) {
+    /* Like a buffer: not before the recording starts (the interleaver would
+     * take its time for the start of the file). */
+    GstClockTime pts, duration;
+    gst_event_parse_gap (event, &pts, &duration);
+    GstBuffer *probe = gst_buffer_new ();
+    GST_BUFFER_PTS (probe) = pts;
+    GST_BUFFER_DURATION (probe) = duration;
+    const bool keep = wanted (self, pad, probe);
+    gst_buffer_unref (probe);
+    if (!keep) {
+      gst_event_unref (event);
+      return TRUE;
+    }
+  }
   if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
     std::lock_guard<std::mutex> guard (self->priv->lock);
     if (Input *input = input_of (self, pad))

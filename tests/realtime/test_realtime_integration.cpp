@@ -49,7 +49,9 @@ pcm_graph (const std::string & session, const std::string & url, const std::stri
   return "appsrc name=in format=time caps=audio/x-raw,format=S16LE,rate=24000,channels=1,"
       "layout=interleaved ! realtimesink name=rt sync=false session=" + session + " url=\"" + url
       + "\" " + sink_props + " realtimesrc name=play session=" + session + " " + src_props
-      + " ! fakesink sync=false";
+      /* realtimesrc pushes from the sessions' shared thread: a sink that
+       * prerolls goes behind a queue. */
+      + " ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=0 ! fakesink sync=false";
 }
 
 guint64
@@ -119,7 +121,7 @@ TEST (RealtimeIntegration, G711PassthroughIsNotTranscoded)
   PipelineRunner r ("appsrc name=in format=time caps=audio/x-mulaw,rate=8000,channels=1 ! "
       "realtimesink sync=false session=g711 turn-detection=none url=\"" + sim.url () + "\" "
       "realtimesrc name=play session=g711 ! audio/x-mulaw,rate=8000,channels=1 ! "
-      "appsink name=out sync=false");
+      "queue max-size-buffers=0 max-size-bytes=0 max-size-time=0 ! appsink name=out sync=false");
   ASSERT_TRUE (r.ok ()) << r.errors ();
   ASSERT_TRUE (r.play ());
   ASSERT_NE (r.wait_element ("realtime-session-ready", kWait), nullptr) << r.errors ();
@@ -194,7 +196,9 @@ TEST (RealtimeIntegration, BargeInTruncatesToWhatWasPlayed)
   EXPECT_TRUE (truncated);
   EXPECT_GE (end_ms, 400u);
   EXPECT_LE (end_ms, played_at_barge_in);
-  EXPECT_GT (dropped_ms, 0u);
+  /* Nothing waits in realtimesrc (it passes audio on as it comes) and
+   * nothing downstream counts what the caller heard: none dropped. */
+  EXPECT_EQ (dropped_ms, 0u);
 
   /* The server accepts the truncate (an audio_end_ms beyond what it sent
    * would be an error) ... */
