@@ -60,7 +60,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_realtime_src_debug);
 using namespace voxbridge::realtime;
 
 #define DEFAULT_SESSION "default"
-#define DEFAULT_MAX_LATENESS_MS 40
+#define DEFAULT_MAX_LATENESS_MS 100
 #define DEFAULT_NUM_RESPONSES 0
 /* Largest buffer pushed at once (1.4 s of 24 kHz audio): a long answer
  * that waited for PLAYING goes out in pieces. */
