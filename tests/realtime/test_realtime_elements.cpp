@@ -224,7 +224,7 @@ TEST (RealtimeSrc, ReportsLiveLatency)
   GstClockTime min, max;
   gst_query_parse_latency (q, &live, &min, &max);
   EXPECT_TRUE (live);
-  EXPECT_EQ (min, 40 * GST_MSECOND);    /* max-lateness-ms */
+  EXPECT_EQ (min, 100 * GST_MSECOND);   /* max-lateness-ms */
   EXPECT_GE (max, min);
   gst_query_unref (q);
   gst_harness_teardown (h);
