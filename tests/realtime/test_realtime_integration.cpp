@@ -5,6 +5,7 @@
 #include <gst/app/gstappsrc.h>
 #include <gtest/gtest.h>
 
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 
 #include <cmath>
@@ -109,6 +110,69 @@ TEST (RealtimeIntegration, Pcm24kConversation)
   EXPECT_TRUE (saw_output);
   /* The spoken answer really left realtimesrc (espeak: well over half a second). */
   EXPECT_GT (played_ms (r), 500u);
+}
+
+namespace {
+
+guint64
+uint64_property (PipelineRunner & r, const char *element, const char *name)
+{
+  GstElement *e = r.by_name (element);
+  guint64 value = 0;
+  g_object_get (e, name, &value, NULL);
+  gst_object_unref (e);
+  return value;
+}
+
+}  // namespace
+
+TEST (RealtimeIntegration, Pcm24kAnswerReachesTheWireWhole)
+{
+  /* The shipped pcm24k leg: realtimesrc pushes the answer as it comes,
+   * audioresample holds the last samples back until realtimesrc's empty
+   * DISCONT buffer at the end of the item's audio, siprtpsink paces it out.
+   * Every sample the model sent is sent on RTP, none left behind. */
+  RealtimeSimProcess sim ({"--behaviour", "speak", "--reply", "The store opens at nine."});
+  ASSERT_TRUE (sim.started ()) << sim.log ();
+  GSocket *peer = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+      G_SOCKET_PROTOCOL_UDP, nullptr);
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *any = g_inet_socket_address_new (lo, 0);
+  ASSERT_TRUE (g_socket_bind (peer, any, FALSE, nullptr));
+  GSocketAddress *bound = g_socket_get_local_address (peer, nullptr);
+  const guint port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_object_unref (bound);
+  g_object_unref (any);
+  g_object_unref (lo);
+  PipelineRunner r ("appsrc name=in format=time caps=audio/x-raw,format=S16LE,rate=24000,"
+      "channels=1,layout=interleaved ! realtimesink sync=false session=pcmwire url=\"" + sim.url ()
+      + "\" realtimesrc name=play session=pcmwire ! "
+      "audio/x-raw,format=S16LE,rate=24000,channels=1 ! audioresample ! audioconvert ! "
+      "audio/x-raw,format=S16LE,rate=8000,channels=1 ! mulawenc ! "
+      "siprtpsink name=rtp address=127.0.0.1 remote=127.0.0.1:" + std::to_string (port));
+  ASSERT_TRUE (r.ok ()) << r.errors ();
+  ASSERT_TRUE (r.play ());
+  ASSERT_NE (r.wait_element ("realtime-session-ready", kWait), nullptr) << r.errors ();
+  GstElement *in = r.by_name ("in");
+  GstClockTime ts = 0;
+  push_pcm (in, &ts, 1200, true);
+  push_pcm (in, &ts, 800, false);
+  gst_object_unref (in);
+  ASSERT_NE (r.wait_element ("realtime-response-done", kWait), nullptr) << sim.log ();
+  /* Paced out in real time: wait until nothing of it is left to send. */
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < deadline &&
+      (uint64_property (r, "rtp", "pending-audio-ms") > 0 || uint64_property (r, "rtp", "sent-ms") == 0))
+    r.wait_for ([] (GstMessage *) { return false; }, 50 * GST_MSECOND);
+  r.wait_for ([] (GstMessage *) { return false; }, 100 * GST_MSECOND);
+  const guint64 played = uint64_property (r, "play", "played-ms");
+  const guint64 sent = uint64_property (r, "rtp", "sent-ms");
+  EXPECT_GT (played, 500u);     /* espeak: well over half a second */
+  /* ms are rounded down on either side */
+  EXPECT_LE (sent, played);
+  EXPECT_GE (sent + 1, played);
+  EXPECT_GT (g_socket_get_available_bytes (peer), 0);
+  g_object_unref (peer);
 }
 
 TEST (RealtimeIntegration, G711PassthroughIsNotTranscoded)
