@@ -202,6 +202,8 @@ struct State {
   GstClockTime spurt_start = 0; /* running time packet 0 of the spurt was due */
   guint64 spurt_packets = 0;    /* packets of the talk-spurt so far */
   guint32 spurt_ts = 0;         /* RTP timestamp of its packet 0 */
+  GstClockTime spurt_shift = 0; /* how far its schedule moved earlier */
+  GstClockTime last_sent = 0;   /* running time the last packet left */
   GstClockTime ts_origin = 0;   /* running time of RTP time ts_base */
   guint32 last_ts = 0;          /* RTP timestamp of the last packet */
   bool have_last_ts = false;
@@ -1194,9 +1196,11 @@ service_locked (GstSipRtpSink * self, GstClockTime now, bool early_ok, Outgoing 
          * instead of the silence grid. */
         state.pace = Pace::kSpurt;
         state.spurt_start = now;
+        state.spurt_shift = 0;
         state.spurt_ts = after_last_packet_locked (state, rtp_time_locked (state, now));
         emit_packet_locked (self, now, state.spurt_ts, true, out);
         state.spurt_packets = 1;
+        state.last_sent = now;
         continue;
       }
       if (state.grid_resync || now > state.next_tick + MAX_LATENESS) {
@@ -1228,7 +1232,21 @@ service_locked (GstSipRtpSink * self, GstClockTime now, bool early_ok, Outgoing 
       continue;
     }
     if (available >= frame || (available > 0 && state.eos)) {
-      if (now + (early_ok ? ptime / 4 : 0) < due)
+      const GstClockTime early = early_ok ? ptime / 4 : 0;
+      if (early_ok && now + early < due && state.spurt_shift < ptime &&
+          now >= state.last_sent + ptime / 2) {
+        /* Audio arriving at the pace of real time, but earlier than the
+         * spurt's first packet suggested (that one came late): the schedule
+         * moves earlier, by at most one ptime per spurt. Not for a burst
+         * (it comes right after the packet before). */
+        const GstClockTime shift = MIN (due - now, ptime - state.spurt_shift);
+        if (state.spurt_start >= shift) {
+          state.spurt_start -= shift;
+          state.spurt_shift += shift;
+          continue;
+        }
+      }
+      if (now + early < due)
         return due;             /* ahead of real time: wait for the clock */
       if (now > due + MAX_LATENESS) {
         GST_WARNING_OBJECT (self, "pacer %" G_GUINT64_FORMAT " ms late, restarting the "
@@ -1241,6 +1259,7 @@ service_locked (GstSipRtpSink * self, GstClockTime now, bool early_ok, Outgoing 
       }
       emit_packet_locked (self, due, state.spurt_ts + state.spurt_packets * frame, false, out);
       state.spurt_packets++;
+      state.last_sent = now;
       continue;
     }
     /* The audio of packet n is missing (in part): it leaves as soon as it

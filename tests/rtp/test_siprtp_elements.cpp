@@ -737,6 +737,35 @@ TEST (SipRtpSink, TalkSpurtStartsAtOnceWithMarkerAndRealTimeTimestamp)
   EXPECT_FALSE (peer.has_datagram ());
 }
 
+TEST (SipRtpSink, ScheduleMovesEarlierWhenTheFirstPacketCameLate)
+{
+  Peer peer;
+  SinkFixture f ("address=127.0.0.1 remote=" + peer.address ());
+  receive_rtp (peer);
+  f.set_ms (27);                        /* the first chunk, late */
+  f.push_audio (0x51);
+  std::vector<RtpInfo> packets;
+  packets.push_back (receive_rtp (peer));
+  /* The next ones keep coming 9 and then 6 ms before they are due (47, 67):
+   * the spurt's schedule moves earlier and they go at once. */
+  f.set_ms (38);
+  f.push_audio (0x52);
+  packets.push_back (receive_rtp (peer));
+  f.set_ms (52);
+  f.push_audio (0x53);
+  packets.push_back (receive_rtp (peer));
+  /* Not for a burst, nor by more than a ptime in all: due at 72 now. */
+  f.set_ms (60);
+  f.push_audio (0x54);
+  EXPECT_FALSE (peer.has_datagram ());
+  EXPECT_EQ (f.pending_ms (), 72u);
+  f.crank ();
+  packets.push_back (receive_rtp (peer));
+  for (guint8 i = 0; i < 4; i++)
+    EXPECT_TRUE (all_bytes (packets[i].payload, 0x51 + i)) << int (i);
+  expect_continuous (packets);
+}
+
 TEST (SipRtpSink, LessThanAPacketStartsTheSpurtWithSilenceInFront)
 {
   Peer peer;
