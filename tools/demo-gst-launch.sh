@@ -42,7 +42,8 @@ gst-launch-1.0 -m -e \
     audio/x-raw,format=S16LE,rate=24000,channels=1 ! \
     realtimesink session=demo url="$url" transcription-model=whisper-1 \
       instructions="You are the store's friendly phone assistant." \
-  realtimesrc session=demo num-responses=1 ! wavenc ! filesink location="$out/answer.wav" \
+  realtimesrc session=demo num-responses=1 ! queue max-size-time=0 max-size-buffers=0 \
+    max-size-bytes=0 ! wavenc ! filesink location="$out/answer.wav" \
   2>&1 | python3 tools/show-session-events.py
 
 sox -q "$out/question.wav" "$out/answer.wav" "$out/conversation.wav"

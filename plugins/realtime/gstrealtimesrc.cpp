@@ -3,86 +3,108 @@
  * @title: realtimesrc
  *
  * Plays the model's audio of the Realtime session named by `session` (opened
- * by a realtimesink of the same name). A live source: it produces one
- * `frame-ms` buffer per frame time against the pipeline clock, timestamped
- * in running time, with silence whenever the model is quiet, so RTP
- * payloaders downstream send a continuous stream. Output is 24 kHz S16LE or
- * 8 kHz G.711 (µ-law / A-law), whichever downstream negotiates; the session
- * asks the model for exactly that format, so nothing is transcoded.
+ * by a realtimesink of the same name). A live source without a streaming
+ * thread of its own: each chunk of model audio is pushed downstream as it
+ * arrives, on the thread the session receives it on (the process's one
+ * Realtime I/O thread), timestamped in running time: at its arrival, or
+ * right after the previous buffer when it arrives less than `max-lateness-ms`
+ * after that buffer's end (so a stream of chunks stays continuous, and a
+ * burst faster than real time is stamped one after the other, ahead of the
+ * clock). Output is 24 kHz S16LE or 8 kHz G.711 (µ-law / A-law), whichever
+ * downstream negotiates; the session asks the model for exactly that format,
+ * so nothing is transcoded.
  *
- * On barge-in (the caller starts speaking) the session empties this
- * element's queue at once, and the element flushes downstream
- * (flush-start/flush-stop from its streaming thread, woken for it) so that
+ * While the model is quiet nothing is pushed: siprtpsink sends silence of its
+ * own, and the call recorder fills the time; a GAP event at PLAYING lets
+ * sinks preroll before the model first speaks. The first buffer after a quiet
+ * time is flagged DISCONT, so audio sinks and audioresample start afresh at
+ * its timestamp. When the model's audio of an item is complete an empty
+ * DISCONT buffer follows it, which makes audioresample hand over the samples
+ * it holds back (the end of the answer would otherwise wait for the next
+ * one).
+ *
+ * Downstream must not block: a burst of model audio is pushed at once and
+ * the pushing thread is shared by every session. siprtpsink queues it and
+ * paces it out; in front of a clock-synchronised sink (autoaudiosink) put a
+ * queue without limits.
+ *
+ * On barge-in (the caller starts speaking) the session empties what waits
+ * here, and the element flushes downstream (flush-start/flush-stop) so that
  * queues and siprtpsink drop the answer's audio too. The model's answer is
  * truncated at the audio siprtpsink put on the wire, asked with a custom
  * query; without a siprtpsink downstream, at what left this element. Each
  * answer item's first buffer is preceded by a custom event naming it (see
- * playout_marks.h); frames never mix two items.
+ * playout_marks.h); buffers never mix two items.
  *
  * ## Example launch line
  * |[
  * gst-launch-1.0 -e autoaudiosrc ! audioconvert ! audioresample ! \
  *   audio/x-raw,format=S16LE,rate=24000,channels=1 ! \
  *   realtimesink session=s url="ws://127.0.0.1:8765/v1/realtime?model=gpt-realtime" \
- *   realtimesrc session=s ! audioconvert ! autoaudiosink
+ *   realtimesrc session=s ! queue max-size-time=0 max-size-buffers=0 max-size-bytes=0 ! \
+ *   audioconvert ! autoaudiosink
  * ]|
  */
 #include "gstrealtimesrc.h"
-
-#include <gst/audio/audio.h>
 
 #include <mutex>
 #include <string>
 
 #include "../playout_marks.h"
+#include "io_thread.h"
 #include "realtime_session.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_realtime_src_debug);
 #define GST_CAT_DEFAULT gst_realtime_src_debug
 
 using namespace voxbridge::realtime;
+using voxbridge::IoThread;
 
 #define DEFAULT_SESSION "default"
-#define DEFAULT_FRAME_MS 20
+#define DEFAULT_MAX_LATENESS_MS 100
 #define DEFAULT_NUM_RESPONSES 0
+/* Largest buffer pushed at once (1.4 s of 24 kHz audio): a long answer
+ * that waited for PLAYING goes out in pieces. */
+#define MAX_BUFFER_BYTES 65536
 
 struct Settings {
   std::string session = DEFAULT_SESSION;
-  guint frame_ms = DEFAULT_FRAME_MS;
+  guint max_lateness_ms = DEFAULT_MAX_LATENESS_MS;
   guint num_responses = DEFAULT_NUM_RESPONSES;
 };
 
 struct State {
   std::shared_ptr<Session> session;
   AudioFormat format = AudioFormat::kPcm24k;
-  guint frame_bytes = 0;        /* one frame_ms of audio */
-  guint sample_bytes = 2;
-  GstClockTime frame_duration = 0;
-  GstClockTime start_time = GST_CLOCK_TIME_NONE;  /* running time of the first frame */
-  guint64 frames = 0;
-  GstClockID clock_id = nullptr;
-  bool flushing = false;
+  guint bytes_per_ms = 48;
+  bool negotiated = false;
+  bool playing = false;
+  bool eos = false;             /* num-responses reached: nothing more */
+  bool gap_sent = false;        /* the GAP that lets sinks preroll */
+  GstClockTime next_pts = GST_CLOCK_TIME_NONE;  /* end of the last buffer */
+  bool stretch_open = false;    /* audio pushed since the last drain */
   guint64 audio_bytes = 0;      /* model audio that left the element */
   std::string marked_item;      /* the item downstream was last told of */
-  bool flush_requested = false; /* barge-in: flush downstream */
-  std::string flush_item;       /* ... and count what went out of this item */
 };
 
 struct GstRealtimeSrcPrivate {
+  /* Guards settings and state; never held while pushing. Pushes are
+   * serialized by the src pad's stream lock. */
   std::mutex lock;
   Settings settings;
   State state;
 };
 
 struct _GstRealtimeSrc {
-  GstPushSrc parent;
+  GstElement parent;
+  GstPad *srcpad;
   GstRealtimeSrcPrivate *priv;
 };
 
 enum {
   PROP_0,
   PROP_SESSION,
-  PROP_FRAME_MS,
+  PROP_MAX_LATENESS_MS,
   PROP_NUM_RESPONSES,
   PROP_PLAYED_MS,
   PROP_QUEUED_MS,
@@ -98,7 +120,7 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (SRC_CAPS));
 
 #define gst_realtime_src_parent_class parent_class
-G_DEFINE_TYPE (GstRealtimeSrc, gst_realtime_src, GST_TYPE_PUSH_SRC);
+G_DEFINE_TYPE (GstRealtimeSrc, gst_realtime_src, GST_TYPE_ELEMENT);
 GST_ELEMENT_REGISTER_DEFINE (realtimesrc, "realtimesrc", GST_RANK_NONE, GST_TYPE_REALTIME_SRC);
 
 static void
@@ -114,7 +136,7 @@ gst_realtime_src_set_property (GObject * object, guint prop_id, const GValue * v
       st.session = v && *v ? v : DEFAULT_SESSION;
       break;
     }
-    case PROP_FRAME_MS: st.frame_ms = g_value_get_uint (value); break;
+    case PROP_MAX_LATENESS_MS: st.max_lateness_ms = g_value_get_uint (value); break;
     case PROP_NUM_RESPONSES: st.num_responses = g_value_get_uint (value); break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -132,15 +154,14 @@ gst_realtime_src_get_property (GObject * object, guint prop_id, GValue * value,
   const State & state = self->priv->state;
   switch (prop_id) {
     case PROP_SESSION: g_value_set_string (value, st.session.c_str ()); break;
-    case PROP_FRAME_MS: g_value_set_uint (value, st.frame_ms); break;
+    case PROP_MAX_LATENESS_MS: g_value_set_uint (value, st.max_lateness_ms); break;
     case PROP_NUM_RESPONSES: g_value_set_uint (value, st.num_responses); break;
     case PROP_PLAYED_MS:
-      g_value_set_uint64 (value, state.audio_bytes / audio_format_bytes_per_ms (state.format));
+      g_value_set_uint64 (value, state.audio_bytes / state.bytes_per_ms);
       break;
     case PROP_QUEUED_MS:
       g_value_set_uint64 (value, state.session ?
-          state.session->playout ().queued_bytes () / audio_format_bytes_per_ms (state.format) :
-          0);
+          state.session->playout ().queued_bytes () / state.bytes_per_ms : 0);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -148,279 +169,376 @@ gst_realtime_src_get_property (GObject * object, guint prop_id, GValue * value,
   }
 }
 
-static gboolean
-gst_realtime_src_start (GstBaseSrc * src)
+static GstClockTime
+running_time_now (GstRealtimeSrc * self)
 {
-  GstRealtimeSrc *self = GST_REALTIME_SRC (src);
-  std::lock_guard<std::mutex> guard (self->priv->lock);
-  State & state = self->priv->state;
-  state.session = Session::attach (self->priv->settings.session);
-  state.frames = 0;
-  state.start_time = GST_CLOCK_TIME_NONE;
-  state.audio_bytes = 0;
-  state.frame_bytes = 0;
-  state.flushing = false;
-  state.marked_item.clear ();
-  state.flush_requested = false;
-  return TRUE;
+  return gst_element_get_current_running_time (GST_ELEMENT (self));
 }
 
-static gboolean
-gst_realtime_src_stop (GstBaseSrc * src)
-{
-  GstRealtimeSrc *self = GST_REALTIME_SRC (src);
-  std::shared_ptr<Session> session;
-  {
-    std::lock_guard<std::mutex> guard (self->priv->lock);
-    session.swap (self->priv->state.session);
-  }
-  if (session) {
-    session->detach_player (GST_ELEMENT (self));
-    Session::detach (session);
-  }
-  return TRUE;
-}
+static void on_notice (GstRealtimeSrc * self, Session::PlayerNotice notice);
+static void flush_downstream (GstRealtimeSrc * self, const std::string & item_id);
 
-static gboolean
-gst_realtime_src_set_caps (GstBaseSrc * src, GstCaps * caps)
+/* Picks the format downstream takes and tells the session (which asks the
+ * model for it). Called with the stream lock. */
+static bool
+negotiate (GstRealtimeSrc * self)
 {
-  GstRealtimeSrc *self = GST_REALTIME_SRC (src);
+  GstPad *pad = self->srcpad;
+  GstCaps *templ = gst_pad_get_pad_template_caps (pad);
+  GstCaps *caps = gst_pad_peer_query_caps (pad, templ);
+  gst_caps_unref (templ);
+  if (!caps || gst_caps_is_empty (caps)) {
+    if (caps)
+      gst_caps_unref (caps);
+    GST_WARNING_OBJECT (self, "downstream takes none of the session's formats");
+    return false;
+  }
+  caps = gst_caps_fixate (caps);
   AudioFormat format =
       audio_format_from_media_type (gst_structure_get_name (gst_caps_get_structure (caps, 0)));
+  bool ok = gst_pad_push_event (pad, gst_event_new_caps (caps));
+  GST_INFO_OBJECT (self, "output %" GST_PTR_FORMAT ": %s", caps, ok ? "accepted" : "refused");
+  gst_caps_unref (caps);
+  if (!ok)
+    return false;
+
   std::shared_ptr<Session> session;
-  guint frame_bytes, sample_bytes;
+  bool attach;
   {
     std::lock_guard<std::mutex> guard (self->priv->lock);
     State & state = self->priv->state;
+    attach = !state.negotiated || state.format != format;
     state.format = format;
-    state.sample_bytes = format == AudioFormat::kPcm24k ? 2 : 1;
-    state.frame_bytes = self->priv->settings.frame_ms * audio_format_bytes_per_ms (format);
-    state.frame_duration = self->priv->settings.frame_ms * GST_MSECOND;
-    frame_bytes = state.frame_bytes;
-    sample_bytes = state.sample_bytes;
+    state.bytes_per_ms = audio_format_bytes_per_ms (format);
+    state.negotiated = true;
     session = state.session;
   }
-  GST_INFO_OBJECT (self, "output format %s, %u bytes per frame", audio_format_type (format),
-      frame_bytes);
-  gst_base_src_set_blocksize (src, frame_bytes);
-  if (session) {
-    session->attach_player (GST_ELEMENT (self), format, sample_bytes);
-    /* The session's thread asks; the streaming thread flushes (only it may
-     * without stopping the source's task). */
-    session->set_downstream_flush (GST_ELEMENT (self), [self] (const std::string & item_id) {
-          std::lock_guard<std::mutex> guard (self->priv->lock);
-          State & state = self->priv->state;
-          state.flush_requested = true;
-          state.flush_item = item_id;
-          if (state.clock_id)
-            gst_clock_id_unschedule (state.clock_id);
+  if (session && attach) {
+    GstElement *element = GST_ELEMENT (self);
+    session->attach_player (element, format, format == AudioFormat::kPcm24k ? 2 : 1);
+    /* The callbacks keep the element alive while the session's thread is
+     * in them; stop() detaches them. */
+    std::shared_ptr<GstRealtimeSrc> ref ((GstRealtimeSrc *) gst_object_ref (self),
+        [] (GstRealtimeSrc * p) { gst_object_unref (p); });
+    session->set_player_notify (element, [ref] (Session::PlayerNotice notice) {
+          on_notice (ref.get (), notice);
+        });
+    session->set_downstream_flush (element, [ref] (const std::string & item_id) {
+          flush_downstream (ref.get (), item_id);
         });
   }
-  return TRUE;
-}
-
-static gboolean
-gst_realtime_src_query (GstBaseSrc * src, GstQuery * query)
-{
-  GstRealtimeSrc *self = GST_REALTIME_SRC (src);
-  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
-    GstClockTime frame;
-    {
-      std::lock_guard<std::mutex> guard (self->priv->lock);
-      frame = self->priv->settings.frame_ms * GST_MSECOND;
-    }
-    /* A frame is pushed once its time has fully passed, like a capture source. */
-    gst_query_set_latency (query, TRUE, frame, frame);
-    return TRUE;
-  }
-  return GST_BASE_SRC_CLASS (parent_class)->query (src, query);
-}
-
-/* Barge-in, on the streaming thread: drops the audio downstream elements
- * still hold, then tells the session how much of @item_id reached the caller
- * (siprtpsink answers the query; -1 when nothing downstream does). */
-static void
-flush_downstream (GstRealtimeSrc * self, const std::shared_ptr<Session> & session,
-    const std::string & item_id)
-{
-  GstPad *pad = GST_BASE_SRC_PAD (self);
-  gst_pad_push_event (pad, gst_event_new_flush_start ());
-  /* Running time goes on: timestamps stay continuous. */
-  gst_pad_push_event (pad, gst_event_new_flush_stop (FALSE));
-  GstSegment segment;
-  GST_OBJECT_LOCK (self);
-  gst_segment_copy_into (&GST_BASE_SRC (self)->segment, &segment);
-  GST_OBJECT_UNLOCK (self);
-  gst_pad_push_event (pad, gst_event_new_segment (&segment));
-
-  GstQuery *query = gst_query_new_custom (GST_QUERY_CUSTOM,
-      gst_structure_new (VOXBRIDGE_ITEM_SENT_QUERY, "item-id", G_TYPE_STRING, item_id.c_str (),
-          NULL));
-  gint64 sent_ms = -1;
-  guint64 value;
-  if (gst_pad_peer_query (pad, query)
-      && gst_structure_get_uint64 (gst_query_get_structure (query), "sent-ms", &value))
-    sent_ms = (gint64) value;
-  gst_query_unref (query);
-  GST_DEBUG_OBJECT (self, "barge-in flushed downstream; %" G_GINT64_FORMAT " ms of %s sent",
-      sent_ms, item_id.c_str ());
-  session->finish_barge_in (item_id, sent_ms);
-}
-
-/* A barge-in flush the session asked for, if any. */
-static bool
-take_flush_request (GstRealtimeSrc * self, std::string * item_id)
-{
-  std::lock_guard<std::mutex> guard (self->priv->lock);
-  State & state = self->priv->state;
-  if (!state.flush_requested)
-    return false;
-  state.flush_requested = false;
-  *item_id = state.flush_item;
-  state.marked_item.clear ();   /* what follows the flush is marked afresh */
   return true;
 }
 
-enum class Wait { kReached, kUnlocked, kWoken };
-
-/* Waits until the running time reaches @end. kUnlocked: flushing (state
- * change); kWoken: the session asked for a barge-in flush first. */
-static Wait
-wait_until (GstRealtimeSrc * self, GstClockTime end)
+static void
+push_item_mark (GstRealtimeSrc * self, const std::string & item_id)
 {
-  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
-  if (!clock)
-    return Wait::kReached;   /* no clock (not in a playing pipeline): push as fast as asked */
-  GstClockTime base = gst_element_get_base_time (GST_ELEMENT (self));
-  GstClockID id = gst_clock_new_single_shot_id (clock, base + end);
-  {
-    std::lock_guard<std::mutex> guard (self->priv->lock);
-    if (self->priv->state.flushing || self->priv->state.flush_requested) {
-      bool flushing = self->priv->state.flushing;
-      gst_clock_id_unref (id);
-      gst_object_unref (clock);
-      return flushing ? Wait::kUnlocked : Wait::kWoken;
-    }
-    self->priv->state.clock_id = id;
-  }
-  GstClockReturn ret = gst_clock_id_wait (id, nullptr);
-  bool flushing;
-  {
-    std::lock_guard<std::mutex> guard (self->priv->lock);
-    self->priv->state.clock_id = nullptr;
-    flushing = self->priv->state.flushing;
-  }
-  gst_clock_id_unref (id);
-  gst_object_unref (clock);
-  if (ret != GST_CLOCK_UNSCHEDULED)
-    return Wait::kReached;
-  return flushing ? Wait::kUnlocked : Wait::kWoken;
+  /* Serialized: siprtpsink attributes what follows to this item. */
+  gst_pad_push_event (self->srcpad, gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM,
+          gst_structure_new (VOXBRIDGE_PLAYOUT_ITEM_EVENT, "item-id", G_TYPE_STRING,
+              item_id.c_str (), NULL)));
 }
 
-static GstFlowReturn
-gst_realtime_src_create (GstPushSrc * psrc, GstBuffer ** out)
+static bool
+report_flow (GstRealtimeSrc * self, GstFlowReturn flow)
 {
-  GstRealtimeSrc *self = GST_REALTIME_SRC (psrc);
-  std::shared_ptr<Session> session;
-  guint frame_bytes, num_responses;
-  GstClockTime frame_duration, timestamp;
+  if (flow == GST_FLOW_OK)
+    return true;
+  GST_DEBUG_OBJECT (self, "push: %s", gst_flow_get_name (flow));
+  if (flow == GST_FLOW_NOT_NEGOTIATED || flow < GST_FLOW_EOS)
+    GST_ELEMENT_FLOW_ERROR (self, flow);
+  return false;
+}
+
+/* Pushes everything the session has queued, as it is. Stream lock held. */
+static void
+push_queued_audio (GstRealtimeSrc * self, const std::shared_ptr<Session> & session)
+{
+  PlayoutQueue & queue = session->playout ();
+  for (;;) {
+    gsize queued = queue.queued_bytes ();
+    if (queued == 0)
+      return;
+    GstClockTime now = running_time_now (self);
+    GstBuffer *buf = gst_buffer_new_allocate (nullptr, MIN (queued, (gsize) MAX_BUFFER_BYTES),
+        nullptr);
+    GstMapInfo map;
+    gst_buffer_map (buf, &map, GST_MAP_WRITE);
+    std::string item_id;
+    gsize taken = queue.take (map.data, map.size, &item_id);
+    gst_buffer_unmap (buf, &map);
+    if (taken == 0) {
+      gst_buffer_unref (buf);
+      return;   /* flushed meanwhile */
+    }
+    gst_buffer_set_size (buf, taken);
+    bool new_item;
+    {
+      std::lock_guard<std::mutex> guard (self->priv->lock);
+      State & state = self->priv->state;
+      const GstClockTime lateness = self->priv->settings.max_lateness_ms * GST_MSECOND;
+      /* On the timeline of the previous buffer unless that has fallen
+       * behind the clock: then a new stretch starts now. */
+      GstClockTime pts = state.next_pts;
+      if (!GST_CLOCK_TIME_IS_VALID (pts)
+          || (GST_CLOCK_TIME_IS_VALID (now) && now > pts + lateness)) {
+        pts = GST_CLOCK_TIME_IS_VALID (now) ? now : 0;
+        GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+      }
+      GST_BUFFER_PTS (buf) = pts;
+      GST_BUFFER_DURATION (buf) = gst_util_uint64_scale (taken, GST_MSECOND, state.bytes_per_ms);
+      state.next_pts = pts + GST_BUFFER_DURATION (buf);
+      state.audio_bytes += taken;
+      state.stretch_open = true;
+      new_item = item_id != state.marked_item;
+      state.marked_item = item_id;
+    }
+    if (new_item)
+      push_item_mark (self, item_id);
+    GST_LOG_OBJECT (self, "pushing %" GST_PTR_FORMAT, buf);
+    if (!report_flow (self, gst_pad_push (self->srcpad, buf)))
+      return;
+  }
+}
+
+/* After the last audio of an item: an empty DISCONT buffer, on which
+ * audioresample hands over the samples it still holds. Stream lock held. */
+static void
+push_stretch_end (GstRealtimeSrc * self)
+{
+  GstClockTime pts;
   {
     std::lock_guard<std::mutex> guard (self->priv->lock);
     State & state = self->priv->state;
-    if (state.frame_bytes == 0)
-      return GST_FLOW_NOT_NEGOTIATED;
-    if (!GST_CLOCK_TIME_IS_VALID (state.start_time)) {
-      /* Joining a running pipeline: start at the current running time. */
-      GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
-      state.start_time = 0;
-      if (clock) {
-        GstClockTime now = gst_clock_get_time (clock);
-        GstClockTime base = gst_element_get_base_time (GST_ELEMENT (self));
-        state.start_time = now > base ? now - base : 0;
-        gst_object_unref (clock);
-      }
-    }
-    session = state.session;
-    frame_bytes = state.frame_bytes;
-    frame_duration = state.frame_duration;
-    timestamp = state.start_time + state.frames * frame_duration;
-    num_responses = self->priv->settings.num_responses;
+    if (!state.stretch_open)
+      return;
+    state.stretch_open = false;
+    pts = state.next_pts;
   }
-  if (!session)
-    return GST_FLOW_FLUSHING;
+  GstBuffer *buf = gst_buffer_new ();
+  GST_BUFFER_PTS (buf) = pts;
+  GST_BUFFER_DURATION (buf) = 0;
+  GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+  GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_GAP);
+  report_flow (self, gst_pad_push (self->srcpad, buf));
+}
+
+/* The session's thread (or, at PLAYING, the I/O thread too): model audio
+ * arrived, an item's audio is complete, a response is done. */
+static void
+on_notice (GstRealtimeSrc * self, Session::PlayerNotice notice)
+{
+  GST_PAD_STREAM_LOCK (self->srcpad);
+  std::shared_ptr<Session> session;
+  guint num_responses;
+  bool ready;
+  {
+    std::lock_guard<std::mutex> guard (self->priv->lock);
+    const State & state = self->priv->state;
+    session = state.session;
+    num_responses = self->priv->settings.num_responses;
+    ready = state.playing && !state.eos && session;
+  }
+  GST_LOG_OBJECT (self, "notice %d, %s", (int) notice, ready ? "pushing" : "not playing");
+  if (!ready) {
+    GST_PAD_STREAM_UNLOCK (self->srcpad);
+    return;   /* the audio waits in the session's queue */
+  }
+  if (gst_pad_check_reconfigure (self->srcpad) && !negotiate (self)) {
+    GST_ELEMENT_FLOW_ERROR (self, GST_FLOW_NOT_NEGOTIATED);
+    GST_PAD_STREAM_UNLOCK (self->srcpad);
+    return;
+  }
+  bool send_gap;
+  {
+    std::lock_guard<std::mutex> guard (self->priv->lock);
+    send_gap = !self->priv->state.gap_sent;
+    self->priv->state.gap_sent = true;
+  }
+  if (send_gap) {
+    /* Nothing may come for a while: sinks downstream preroll on this (a
+     * live pipeline reaches PLAYING once every sink has). */
+    GstClockTime now = running_time_now (self);
+    gst_pad_push_event (self->srcpad, gst_event_new_gap (GST_CLOCK_TIME_IS_VALID (now) ? now : 0,
+            0));
+  }
+  push_queued_audio (self, session);
+  if (notice == Session::PlayerNotice::kAudioDone)
+    push_stretch_end (self);
   if (num_responses > 0 && session->responses_done () >= num_responses
       && session->playout ().queued_bytes () == 0) {
+    {
+      std::lock_guard<std::mutex> guard (self->priv->lock);
+      self->priv->state.eos = true;
+    }
+    push_stretch_end (self);
     GST_INFO_OBJECT (self, "%u responses played, end of stream", num_responses);
-    return GST_FLOW_EOS;
+    gst_pad_push_event (self->srcpad, gst_event_new_eos ());
   }
-  for (;;) {
-    std::string flush_item;
-    if (take_flush_request (self, &flush_item))
-      flush_downstream (self, session, flush_item);
-    Wait wait = wait_until (self, timestamp + frame_duration);
-    if (wait == Wait::kUnlocked)
-      return GST_FLOW_FLUSHING;
-    if (wait == Wait::kReached)
-      break;
-  }
-  /* A barge-in that came as the frame's time was reached. */
-  std::string flush_item;
-  if (take_flush_request (self, &flush_item))
-    flush_downstream (self, session, flush_item);
+  GST_PAD_STREAM_UNLOCK (self->srcpad);
+}
 
-  GstBuffer *buf = gst_buffer_new_allocate (nullptr, frame_bytes, nullptr);
-  GstMapInfo map;
-  gst_buffer_map (buf, &map, GST_MAP_WRITE);
-  std::string item_id;
-  gsize audio = session->playout ().pull (map.data, frame_bytes, &item_id);
-  gst_buffer_unmap (buf, &map);
-  bool new_item = false;
-  GST_BUFFER_PTS (buf) = timestamp;
-  GST_BUFFER_DURATION (buf) = frame_duration;
+/* Barge-in, on the session's thread: drops the audio downstream elements
+ * still hold, then tells the session how much of @item_id reached the caller
+ * (siprtpsink answers the query; -1 when nothing downstream does). */
+static void
+flush_downstream (GstRealtimeSrc * self, const std::string & item_id)
+{
+  GstPad *pad = self->srcpad;
+  GST_PAD_STREAM_LOCK (pad);
+  std::shared_ptr<Session> session;
+  bool active;
   {
     std::lock_guard<std::mutex> guard (self->priv->lock);
     State & state = self->priv->state;
-    GST_BUFFER_OFFSET (buf) = state.frames;
-    GST_BUFFER_OFFSET_END (buf) = state.frames + 1;
-    if (state.frames == 0)
-      GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
-    state.frames++;
-    state.audio_bytes += audio;
-    if (audio > 0 && item_id != state.marked_item) {
-      state.marked_item = item_id;
-      new_item = true;
+    session = state.session;
+    active = state.negotiated;
+    state.marked_item.clear ();   /* what follows the flush is marked afresh */
+    /* What was flushed never plays: the next audio starts at its arrival. */
+    state.next_pts = GST_CLOCK_TIME_NONE;
+    state.stretch_open = false;
+  }
+  gint64 sent_ms = -1;
+  if (active) {
+    gst_pad_push_event (pad, gst_event_new_flush_start ());
+    /* Running time goes on: timestamps stay in running time. */
+    gst_pad_push_event (pad, gst_event_new_flush_stop (FALSE));
+    GstSegment segment;
+    gst_segment_init (&segment, GST_FORMAT_TIME);
+    gst_pad_push_event (pad, gst_event_new_segment (&segment));
+
+    GstQuery *query = gst_query_new_custom (GST_QUERY_CUSTOM,
+        gst_structure_new (VOXBRIDGE_ITEM_SENT_QUERY, "item-id", G_TYPE_STRING,
+            item_id.c_str (), NULL));
+    guint64 value;
+    if (gst_pad_peer_query (pad, query)
+        && gst_structure_get_uint64 (gst_query_get_structure (query), "sent-ms", &value))
+      sent_ms = (gint64) value;
+    gst_query_unref (query);
+  }
+  GST_PAD_STREAM_UNLOCK (pad);
+  GST_DEBUG_OBJECT (self, "barge-in flushed downstream; %" G_GINT64_FORMAT " ms of %s sent",
+      sent_ms, item_id.c_str ());
+  if (session)
+    session->finish_barge_in (item_id, sent_ms);
+}
+
+static gboolean
+gst_realtime_src_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  GstRealtimeSrc *self = GST_REALTIME_SRC (parent);
+  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    GstClockTime lateness;
+    {
+      std::lock_guard<std::mutex> guard (self->priv->lock);
+      lateness = self->priv->settings.max_lateness_ms * GST_MSECOND;
     }
+    /* Audio is stamped up to max-lateness-ms before it is pushed; how much
+     * arrives ahead of the clock has no limit. */
+    gst_query_set_latency (query, TRUE, lateness, GST_CLOCK_TIME_NONE);
+    return TRUE;
   }
-  if (new_item) {
-    /* Serialized: siprtpsink attributes what follows to this item. */
-    gst_pad_push_event (GST_BASE_SRC_PAD (self), gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM,
-            gst_structure_new (VOXBRIDGE_PLAYOUT_ITEM_EVENT, "item-id", G_TYPE_STRING,
-                item_id.c_str (), NULL)));
-  }
-  if (audio == 0)
-    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_GAP);  /* all silence: encoders may skip it */
-  *out = buf;
-  return GST_FLOW_OK;
+  return gst_pad_query_default (pad, parent, query);
 }
 
-static gboolean
-gst_realtime_src_unlock (GstBaseSrc * src)
+/* READY→PAUSED, pad active: the stream's sticky events. */
+static bool
+start_stream (GstRealtimeSrc * self)
 {
-  GstRealtimeSrc *self = GST_REALTIME_SRC (src);
-  std::lock_guard<std::mutex> guard (self->priv->lock);
-  self->priv->state.flushing = true;
-  if (self->priv->state.clock_id)
-    gst_clock_id_unschedule (self->priv->state.clock_id);
-  return TRUE;
+  GstPad *pad = self->srcpad;
+  GST_PAD_STREAM_LOCK (pad);
+  gchar *stream_id = gst_pad_create_stream_id (pad, GST_ELEMENT (self), nullptr);
+  gst_pad_push_event (pad, gst_event_new_stream_start (stream_id));
+  g_free (stream_id);
+  bool ok = negotiate (self);
+  if (ok) {
+    GstSegment segment;
+    gst_segment_init (&segment, GST_FORMAT_TIME);
+    gst_pad_push_event (pad, gst_event_new_segment (&segment));
+  }
+  GST_PAD_STREAM_UNLOCK (pad);
+  return ok;
 }
 
-static gboolean
-gst_realtime_src_unlock_stop (GstBaseSrc * src)
+static void
+reset_state_locked (State & state)
 {
-  GstRealtimeSrc *self = GST_REALTIME_SRC (src);
-  std::lock_guard<std::mutex> guard (self->priv->lock);
-  self->priv->state.flushing = false;
-  return TRUE;
+  state.negotiated = false;
+  state.playing = false;
+  state.eos = false;
+  state.gap_sent = false;
+  state.next_pts = GST_CLOCK_TIME_NONE;
+  state.stretch_open = false;
+  state.audio_bytes = 0;
+  state.marked_item.clear ();
+}
+
+static GstStateChangeReturn
+gst_realtime_src_change_state (GstElement * element, GstStateChange transition)
+{
+  GstRealtimeSrc *self = GST_REALTIME_SRC (element);
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED: {
+      std::lock_guard<std::mutex> guard (self->priv->lock);
+      reset_state_locked (self->priv->state);
+      self->priv->state.session = Session::attach (self->priv->settings.session);
+      break;
+    }
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED: {
+      std::lock_guard<std::mutex> guard (self->priv->lock);
+      self->priv->state.playing = false;
+      break;
+    }
+    default:
+      break;
+  }
+
+  GstStateChangeReturn ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE)
+    return ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      /* Not fatal to the state change: like a base source, the error is
+       * posted and nothing flows. */
+      if (!start_stream (self))
+        GST_ELEMENT_FLOW_ERROR (self, GST_FLOW_NOT_NEGOTIATED);
+      ret = GST_STATE_CHANGE_NO_PREROLL;
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_PLAYING: {
+      {
+        std::lock_guard<std::mutex> guard (self->priv->lock);
+        self->priv->state.playing = true;
+      }
+      /* Audio that came before PLAYING leaves from the session's thread,
+       * like the rest. */
+      gst_object_ref (self);
+      IoThread::run ([self] {
+            on_notice (self, Session::PlayerNotice::kAudio);
+            gst_object_unref (self);
+          });
+      break;
+    }
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      ret = GST_STATE_CHANGE_NO_PREROLL;
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY: {
+      std::shared_ptr<Session> session;
+      {
+        std::lock_guard<std::mutex> guard (self->priv->lock);
+        session.swap (self->priv->state.session);
+        reset_state_locked (self->priv->state);
+      }
+      if (session) {
+        session->detach_player (element);
+        Session::detach (session);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return ret;
 }
 
 static void
@@ -436,8 +554,6 @@ gst_realtime_src_class_init (GstRealtimeSrcClass * klass)
 {
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
-  GstBaseSrcClass *basesrc_class = GST_BASE_SRC_CLASS (klass);
-  GstPushSrcClass *pushsrc_class = GST_PUSH_SRC_CLASS (klass);
   const auto rw = (GParamFlags) (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
       | GST_PARAM_MUTABLE_READY);
 
@@ -448,9 +564,11 @@ gst_realtime_src_class_init (GstRealtimeSrcClass * klass)
   g_object_class_install_property (gobject_class, PROP_SESSION,
       g_param_spec_string ("session", "Session", "Name of the Realtime session (opened by the "
           "realtimesink of the same name)", DEFAULT_SESSION, rw));
-  g_object_class_install_property (gobject_class, PROP_FRAME_MS,
-      g_param_spec_uint ("frame-ms", "Frame duration", "Duration of each output buffer (ms); "
-          "the barge-in cut-off is at most one frame", 5, 200, DEFAULT_FRAME_MS, rw));
+  g_object_class_install_property (gobject_class, PROP_MAX_LATENESS_MS,
+      g_param_spec_uint ("max-lateness-ms", "Maximum lateness", "Model audio arriving up to "
+          "this long after the end of the previous buffer continues its timeline; later audio "
+          "starts a new one at its arrival (DISCONT). Also the latency the element reports (ms)",
+          0, 1000, DEFAULT_MAX_LATENESS_MS, rw));
   g_object_class_install_property (gobject_class, PROP_NUM_RESPONSES,
       g_param_spec_uint ("num-responses", "Number of responses", "End the stream after this "
           "many model responses have been played (0 = never)", 0, G_MAXUINT,
@@ -460,7 +578,7 @@ gst_realtime_src_class_init (GstRealtimeSrcClass * klass)
           0, G_MAXUINT64, 0, (GParamFlags) (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
   g_object_class_install_property (gobject_class, PROP_QUEUED_MS,
       g_param_spec_uint64 ("queued-ms", "Queued", "Model audio received but not yet pushed "
-          "downstream (ms)", 0, G_MAXUINT64, 0,
+          "downstream (ms; only before PLAYING)", 0, G_MAXUINT64, 0,
           (GParamFlags) (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
   gst_element_class_add_static_pad_template (element_class, &src_template);
@@ -468,13 +586,7 @@ gst_realtime_src_class_init (GstRealtimeSrcClass * klass)
       "Source/Network/Audio", "Plays the audio of an OpenAI / Azure OpenAI Realtime session",
       "voxbridge");
 
-  basesrc_class->start = GST_DEBUG_FUNCPTR (gst_realtime_src_start);
-  basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_realtime_src_stop);
-  basesrc_class->set_caps = GST_DEBUG_FUNCPTR (gst_realtime_src_set_caps);
-  basesrc_class->query = GST_DEBUG_FUNCPTR (gst_realtime_src_query);
-  basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_realtime_src_unlock);
-  basesrc_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_realtime_src_unlock_stop);
-  pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_realtime_src_create);
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_realtime_src_change_state);
 
   GST_DEBUG_CATEGORY_INIT (gst_realtime_src_debug, "realtimesrc", 0, "Realtime session source");
 }
@@ -483,6 +595,9 @@ static void
 gst_realtime_src_init (GstRealtimeSrc * self)
 {
   self->priv = new GstRealtimeSrcPrivate ();
-  gst_base_src_set_live (GST_BASE_SRC (self), TRUE);
-  gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
+  self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
+  gst_pad_set_query_function (self->srcpad, GST_DEBUG_FUNCPTR (gst_realtime_src_src_query));
+  gst_pad_use_fixed_caps (self->srcpad);
+  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
+  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
 }

@@ -82,6 +82,31 @@ PlayoutQueue::pull (guint8 * out, gsize size, std::string * item_id)
   return filled;
 }
 
+gsize
+PlayoutQueue::take (guint8 * out, gsize max, std::string * item_id)
+{
+  std::lock_guard<std::mutex> guard (lock_);
+  gsize filled = 0;
+  item_id->clear ();
+  while (filled < max && !segments_.empty ()) {
+    Segment & seg = segments_.front ();
+    if (filled > 0 && seg.item_id != *item_id)
+      break;
+    *item_id = seg.item_id;
+    gsize n = MIN (max - filled, seg.data.size () - seg.offset);
+    memcpy (out + filled, seg.data.data () + seg.offset, n);
+    seg.offset += n;
+    filled += n;
+    queued_ -= n;
+    playing_item_ = seg.item_id;
+    count_for (seg.item_id)->played += n;
+    if (seg.offset == seg.data.size ())
+      segments_.pop_front ();
+  }
+  total_played_ += filled;
+  return filled;
+}
+
 PlayoutQueue::FlushResult
 PlayoutQueue::flush ()
 {

@@ -1,8 +1,9 @@
 #pragma once
 /* The model's audio waiting to leave realtimesrc, with the accounting that
  * barge-in needs: how much of each response item actually left (the
- * truncate's audio_end_ms) and how much was dropped. Thread-safe: the
- * session thread pushes and flushes, the src's streaming thread pulls. */
+ * truncate's audio_end_ms) and how much was dropped. Audio waits here only
+ * while realtimesrc cannot push (not yet PLAYING); otherwise it leaves as it
+ * arrives. Thread-safe. */
 
 #include <glib.h>
 
@@ -31,6 +32,9 @@ class PlayoutQueue {
    * item only (the next one starts in the next pull, so that every frame
    * belongs to one item) and stores which. */
   gsize pull (guint8 * out, gsize size, std::string * item_id = nullptr);
+  /* Takes up to @max bytes of queued audio, all of one item (stored in
+   * @item_id), into @out, without silence fill. Returns how many. */
+  gsize take (guint8 * out, gsize max, std::string * item_id);
   /* Drops everything queued (barge-in). */
   FlushResult flush ();
   gsize queued_bytes () const;

@@ -174,7 +174,50 @@ Session::detach_player (GstElement * player)
   if (player_ == player) {
     gst_object_replace ((GstObject **) & player_, nullptr);
     downstream_flush_ = nullptr;
+    player_notify_ = nullptr;
   }
+}
+
+void
+Session::deliver_output_audio (const std::string & item_id, const guint8 * data, gsize size)
+{
+  bool have_player;
+  {
+    std::lock_guard<std::mutex> guard (lock_);
+    have_player = player_ != nullptr;
+  }
+  if (!have_player)
+    return;
+  playout_.push (item_id, data, size);
+  notify_player (PlayerNotice::kAudio);
+}
+
+void
+Session::end_output_audio ()
+{
+  notify_player (PlayerNotice::kAudioDone);
+}
+
+void
+Session::set_player_notify (GstElement * player, PlayerNotify notify)
+{
+  std::lock_guard<std::mutex> guard (lock_);
+  if (player_ == player)
+    player_notify_ = std::move (notify);
+}
+
+/* Called without the lock: the player pushes downstream from here, and
+ * what is downstream may call back into the session. */
+void
+Session::notify_player (PlayerNotice notice)
+{
+  PlayerNotify notify;
+  {
+    std::lock_guard<std::mutex> guard (lock_);
+    notify = player_notify_;
+  }
+  if (notify)
+    notify (notice);
 }
 
 void
@@ -650,18 +693,13 @@ Session::handle_event (ServerEvent & ev)
               "input-tokens", G_TYPE_INT64, ev.input_tokens,
               "output-tokens", G_TYPE_INT64, ev.output_tokens,
               "total-tokens", G_TYPE_INT64, ev.total_tokens, NULL));
+      notify_player (PlayerNotice::kResponseDone);
       break;
     case ServerEventType::kOutputAudioDelta: {
       /* Deltas of a response we cancelled can still be in flight: drop them. */
       if (!cancelled_response_id_.empty () && ev.response_id == cancelled_response_id_)
         break;
-      bool have_player;
-      {
-        std::lock_guard<std::mutex> guard (lock_);
-        have_player = player_ != nullptr;
-      }
-      if (have_player)
-        playout_.push (ev.item_id, ev.audio.data (), ev.audio.size ());
+      deliver_output_audio (ev.item_id, ev.audio.data (), ev.audio.size ());
       break;
     }
     case ServerEventType::kOutputAudioTranscriptDelta:
@@ -734,6 +772,8 @@ Session::handle_event (ServerEvent & ev)
       break;
     }
     case ServerEventType::kOutputAudioDone:
+      end_output_audio ();
+      break;
     case ServerEventType::kInputCommitted:
     case ServerEventType::kOther:
       break;
@@ -761,15 +801,21 @@ Session::barge_in ()
   /* Audio of the item may already be downstream of realtimesrc (queues, the
    * RTP pacer): the player flushes it and counts what reached the caller,
    * then finish_barge_in() truncates. */
+  DownstreamFlush flush;
   {
     std::lock_guard<std::mutex> guard (lock_);
     if (r.had_audio && downstream_flush_) {
       barge_in_pending_ = true;
       pending_flush_ = r;
       pending_cancelled_ = cancelled;
-      downstream_flush_ (r.item_id);
-      return;
+      flush = downstream_flush_;
     }
+  }
+  /* Without the lock: the player flushes right here and then calls
+   * finish_barge_in(). */
+  if (flush) {
+    flush (r.item_id);
+    return;
   }
   truncate_after_barge_in (r, cancelled, -1, true);
 }
@@ -808,6 +854,11 @@ Session::truncate_after_barge_in (const PlayoutQueue::FlushResult & r, bool canc
     audio_end_ms = MIN (audio_end_ms, (guint64) sent_ms);
   bool truncate = r.had_audio &&
       (audio_end_ms * bytes_per_ms < r.received_bytes || cancelled);
+  /* What never reached the caller: still queued here, or flushed downstream
+   * (realtimesrc passes audio on as it comes; siprtpsink holds it). */
+  guint64 dropped_bytes = r.dropped_bytes;
+  if (sent_ms >= 0 && r.played_bytes > audio_end_ms * bytes_per_ms)
+    dropped_bytes += r.played_bytes - audio_end_ms * bytes_per_ms;
   if (truncate) {
     std::string message = encode_item_truncate (r.item_id, 0, audio_end_ms, next_event_id ());
     if (now)
@@ -815,11 +866,11 @@ Session::truncate_after_barge_in (const PlayoutQueue::FlushResult & r, bool canc
     else
       queue_control (std::move (message));
   }
-  if (truncate || cancelled || r.dropped_bytes > 0) {
+  if (truncate || cancelled || dropped_bytes > 0) {
     post (gst_structure_new ("realtime-barge-in", "item-id", G_TYPE_STRING, r.item_id.c_str (),
             "audio-end-ms", G_TYPE_UINT64, truncate ? audio_end_ms : (guint64) 0,
             "truncated", G_TYPE_BOOLEAN, truncate,
-            "dropped-ms", G_TYPE_UINT64, (guint64) (r.dropped_bytes / bytes_per_ms),
+            "dropped-ms", G_TYPE_UINT64, (guint64) (dropped_bytes / bytes_per_ms),
             "cancelled", G_TYPE_BOOLEAN, cancelled,
             "counted-at", G_TYPE_STRING, sent_ms >= 0 ? "wire" : "realtimesrc", NULL));
   }

@@ -74,8 +74,19 @@ class Session : public std::enable_shared_from_this<Session> {
    * to the caller (-1: nothing downstream counts it). */
   using DownstreamFlush = std::function<void (const std::string & item_id)>;
   void set_downstream_flush (GstElement * player, DownstreamFlush flush);
+  /* What the session tells the player, on the session's thread, right
+   * after it happened: model audio was queued in playout(), an item's audio
+   * is complete, a response is done. */
+  enum class PlayerNotice { kAudio, kAudioDone, kResponseDone };
+  using PlayerNotify = std::function<void (PlayerNotice notice)>;
+  void set_player_notify (GstElement * player, PlayerNotify notify);
   void finish_barge_in (const std::string & item_id, gint64 sent_ms);
   guint64 responses_done () const { return responses_done_.load (); }
+  /* Model audio for the player (a response.output_audio.delta), and the
+   * end of an item's audio; called on the session's thread, public for
+   * tests. */
+  void deliver_output_audio (const std::string & item_id, const guint8 * data, gsize size);
+  void end_output_audio ();
 
   const std::string & name () const { return name_; }
 
@@ -92,6 +103,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void drop_connection ();
   void handle_event (ServerEvent & ev);
   void barge_in ();
+  void notify_player (PlayerNotice notice);
   void truncate_after_barge_in (const PlayoutQueue::FlushResult & r, bool cancelled,
       gint64 sent_ms, bool now);
   void send_now (const std::string & message);
@@ -119,6 +131,7 @@ class Session : public std::enable_shared_from_this<Session> {
   GstElement *owner_ = nullptr;
   GstElement *player_ = nullptr;
   DownstreamFlush downstream_flush_;
+  PlayerNotify player_notify_;
   /* A barge-in waiting for the player's downstream count. */
   bool barge_in_pending_ = false;
   PlayoutQueue::FlushResult pending_flush_;

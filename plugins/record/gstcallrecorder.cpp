@@ -53,7 +53,11 @@ GST_DEBUG_CATEGORY_STATIC (gst_call_recorder_debug);
 #define DEFAULT_RATE 8000
 #define DEFAULT_HOLD FALSE
 #define DEFAULT_START_TIME GST_CLOCK_TIME_NONE
-#define DEFAULT_QUEUE_TIME (2 * GST_SECOND)
+/* Each input's leaky queue holds this much, by size rather than time: the
+ * AI's audio comes as fast as the model sends it, stamped where the caller
+ * will hear it, so a whole answer can wait here ahead of its time (over
+ * 8 minutes of G.711, 40 s of 48 kHz audio). */
+#define DEFAULT_QUEUE_BYTES (4 * 1024 * 1024)
 /* Data later than this is dropped by the interleaver: room for a slow disk
  * or a busy machine; the recording's own delay does not matter. */
 #define DEFAULT_MIX_LATENCY (200 * GST_MSECOND)
@@ -92,6 +96,7 @@ struct Input {
   GstElement *rate_filter = nullptr;  /* mono S16 at the recording's rate */
   bool had_caps = false;
   bool eos = false;
+  std::atomic<bool> carried {false};  /* a buffer went into the recording */
 };
 
 struct State {
@@ -205,6 +210,9 @@ gst_call_recorder_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
     gst_buffer_unref (buffer);
     return GST_FLOW_OK;
   }
+  for (Input & input : self->priv->state.inputs)
+    if (input.pad == pad)
+      input.carried = true;
   GstFlowReturn ret = gst_proxy_pad_chain_default (pad, parent, buffer);
   if (ret != GST_FLOW_OK && ret != GST_FLOW_FLUSHING && ret != GST_FLOW_EOS)
     GST_DEBUG_OBJECT (pad, "recording branch returned %s", gst_flow_get_name (ret));
@@ -225,6 +233,21 @@ static gboolean
 gst_call_recorder_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
   GstCallRecorder *self = GST_CALL_RECORDER (parent);
+  if (GST_EVENT_TYPE (event) == GST_EVENT_GAP) {
+    /* Like a buffer: not before the recording starts (the interleaver would
+     * take its time for the start of the file). */
+    GstClockTime pts, duration;
+    gst_event_parse_gap (event, &pts, &duration);
+    GstBuffer *probe = gst_buffer_new ();
+    GST_BUFFER_PTS (probe) = pts;
+    GST_BUFFER_DURATION (probe) = duration;
+    const bool keep = wanted (self, pad, probe);
+    gst_buffer_unref (probe);
+    if (!keep) {
+      gst_event_unref (event);
+      return TRUE;
+    }
+  }
   if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
     std::lock_guard<std::mutex> guard (self->priv->lock);
     if (Input *input = input_of (self, pad))
@@ -342,7 +365,7 @@ build_input (GstCallRecorder * self, Input & input, GstStaticPadTemplate * templ
   if (!queue || !decode || !convert || !resample || !caps)
     return;
   g_object_set (queue, "leaky", 2 /* downstream */, "max-size-buffers", 0,
-      "max-size-bytes", 0, "max-size-time", (guint64) DEFAULT_QUEUE_TIME, NULL);
+      "max-size-bytes", DEFAULT_QUEUE_BYTES, "max-size-time", (guint64) 0, NULL);
   gst_element_link (queue, decode);
   gst_element_link_many (convert, resample, caps, NULL);
   g_signal_connect (decode, "pad-added", G_CALLBACK (on_decoded_pad), convert);
@@ -593,6 +616,7 @@ gst_call_recorder_change_state (GstElement * element, GstStateChange transition)
     {
       input.eos = false;
       input.had_caps = false;
+      input.carried = false;
     }
     if (!build_output (self)) {
       remove_output (self);
@@ -619,6 +643,98 @@ apply_start_time (GstCallRecorder * self, GstClockTime start)
         "start-time", (guint64) start, NULL);
   else
     g_object_set (self->priv->state.interleave, "start-time-selection", 1 /* first */, NULL);
+}
+
+/* 20 ms of silence in @caps (G.711 or S16 raw), NULL for other formats. */
+static GstBuffer *
+silence_in (GstCaps * caps)
+{
+  const GstStructure *s = gst_caps_get_structure (caps, 0);
+  gint rate = 0, channels = 1;
+  gst_structure_get_int (s, "rate", &rate);
+  gst_structure_get_int (s, "channels", &channels);
+  if (rate <= 0 || channels <= 0 || channels > 8)
+    return nullptr;
+  guint8 fill;
+  gsize sample_bytes;
+  if (gst_structure_has_name (s, "audio/x-mulaw")) {
+    fill = 0xff;
+    sample_bytes = 1;
+  } else if (gst_structure_has_name (s, "audio/x-alaw")) {
+    fill = 0xd5;
+    sample_bytes = 1;
+  } else if (gst_structure_has_name (s, "audio/x-raw")
+      && g_strcmp0 (gst_structure_get_string (s, "format"), "S16LE") == 0) {
+    fill = 0;
+    sample_bytes = 2;
+  } else {
+    return nullptr;
+  }
+  const gsize size = (gsize) rate / 50 * channels * sample_bytes;
+  GstBuffer *buffer = gst_buffer_new_allocate (nullptr, size, nullptr);
+  gst_buffer_memset (buffer, 0, fill, size);
+  GST_BUFFER_DURATION (buffer) = 20 * GST_MSECOND;
+  GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_GAP);
+  return buffer;
+}
+
+/* Recording starts: an input that has its format but has carried nothing
+ * yet (the AI side: realtimesrc pushes nothing until the model speaks) gets
+ * a moment of silence at @start, so that its decoder is set up and it does
+ * not hold back the other side (the interleaver waits for every input to
+ * be linked). */
+static void
+start_quiet_inputs (GstCallRecorder * self, GstClockTime start)
+{
+  for (Input & input : self->priv->state.inputs) {
+    if (!input.pad || input.carried)
+      continue;
+    GstCaps *caps = gst_pad_get_current_caps (input.pad);
+    if (!caps) {
+      /* Not even a format yet (an encoder upstream decides it with its
+       * first output): the one upstream would give. */
+      GstCaps *templ = gst_pad_get_pad_template_caps (input.pad);
+      GstCaps *peer = gst_pad_peer_query_caps (input.pad, templ);
+      gst_caps_unref (templ);
+      if (peer && !gst_caps_is_empty (peer)) {
+        peer = gst_caps_fixate (peer);
+        if (gst_pad_send_event (input.pad, gst_event_new_caps (peer)))
+          caps = gst_caps_ref (peer);
+      }
+      if (peer)
+        gst_caps_unref (peer);
+    }
+    GstEvent *event = gst_pad_get_sticky_event (input.pad, GST_EVENT_SEGMENT, 0);
+    GstBuffer *silence = caps ? silence_in (caps) : nullptr;
+    const GstSegment *segment = nullptr;
+    if (event)
+      gst_event_parse_segment (event, &segment);
+    if (silence && segment && segment->format == GST_FORMAT_TIME) {
+      GstClockTime at = start;
+      if (!GST_CLOCK_TIME_IS_VALID (at)) {
+        at = 0;
+        if (GstClock *clock = gst_element_get_clock (GST_ELEMENT (self))) {
+          const GstClockTime now = gst_clock_get_time (clock);
+          const GstClockTime base = gst_element_get_base_time (GST_ELEMENT (self));
+          at = now > base ? now - base : 0;
+          gst_object_unref (clock);
+        }
+      }
+      GST_BUFFER_PTS (silence) = gst_segment_position_from_running_time (segment,
+          GST_FORMAT_TIME, at);
+      if (GST_BUFFER_PTS_IS_VALID (silence)) {
+        GST_DEBUG_OBJECT (input.pad, "nothing came yet: starting it with silence");
+        gst_pad_chain (input.pad, silence);
+        silence = nullptr;
+      }
+    }
+    if (silence)
+      gst_buffer_unref (silence);
+    if (event)
+      gst_event_unref (event);
+    if (caps)
+      gst_caps_unref (caps);
+  }
 }
 
 static void
@@ -657,8 +773,11 @@ gst_call_recorder_set_property (GObject * object, guint prop_id, const GValue * 
     }
     start = s.start_time;
   }
-  if (apply)
+  if (apply) {
     apply_start_time (self, start);
+    if (prop_id == PROP_HOLD)
+      start_quiet_inputs (self, start);
+  }
 }
 
 static void
@@ -780,4 +899,7 @@ gst_call_recorder_init (GstCallRecorder * self)
   gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, count_samples, self, nullptr);
   gst_object_unref (src);
   GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SINK);
+  /* The recorder never holds the call's pipeline out of PLAYING: an input
+   * that has carried nothing yet leaves its decodebin prerolling. */
+  g_object_set (self, "async-handling", TRUE, NULL);
 }

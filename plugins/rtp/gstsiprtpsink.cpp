@@ -12,13 +12,32 @@
  * rtppcmupay because DTMF events must share the audio's SSRC, sequence
  * numbers and timestamps.
  *
- * The pacer sends one packet every ptime on the pipeline clock, whatever
- * upstream does: when upstream has delivered less than a packet's worth it
- * sends silence, so RTP never stops (trunks hang up on RTP inactivity) and
- * the RTP sequence numbers and timestamps run on without jumps. Upstream
- * flushes (barge-in) drop the queued audio and never reach the wire.
- * While the caller holds the call (the SDP says not to send) nothing is sent
- * and upstream audio is discarded at its real-time pace.
+ * RTP never stops (trunks hang up on RTP inactivity): while upstream sends
+ * nothing, the pacer sends a packet of silence every ptime, on slots at
+ * multiples of ptime of the pipeline clock that every call shares (one
+ * wakeup of the clock's thread serves them all). Audio is sent as it
+ * arrives: audio arriving in silence starts a talk-spurt at once — its first
+ * packet leaves from upstream's own push (silence in front of it when less
+ * than a packet came), with the RTP marker bit (RFC 3551) and an RTP
+ * timestamp that follows the real time elapsed (never overlapping the
+ * previous packet). Packet n of the talk-spurt is due at its start + n
+ * ptime: sent as its audio completes when that is later, waited for on the
+ * clock when the audio came early (a burst faster than real time; audio
+ * completing a packet less than a quarter ptime early goes at once), so the
+ * long-term rate is real time and a steady 20 ms arrival sees no wait. When
+ * the audio of a packet has not come a whole ptime after it was due, what
+ * there is goes out padded with silence and the stream returns to silence on
+ * the shared slots. Sequence numbers are continuous throughout. GAP buffers
+ * are silence: dropped, the pacer has its own. Upstream flushes (barge-in)
+ * drop the queued audio and never reach the wire. While the caller holds the
+ * call (the SDP says not to send) nothing is sent and upstream audio is
+ * discarded at its real-time pace.
+ *
+ * A live upstream is never blocked (realtimesrc pushes from the thread all
+ * Realtime sessions share, a whole answer at once when the model is fast);
+ * beyond MAX_QUEUED_LIVE_MS its audio is discarded and counted. A non-live
+ * upstream (a file) is held at MAX_QUEUED_MS, so it runs at the pace of the
+ * call.
  *
  * `sent-ms` counts the upstream audio that went out on the wire,
  * `segment-sent-ms` the same since the last upstream segment or flush,
@@ -77,11 +96,15 @@ GST_DEBUG_CATEGORY_STATIC (gst_sip_rtp_sink_debug);
 #define MAX_PTIME 200
 /* Answer items whose sent audio is remembered for the barge-in query. */
 #define REMEMBERED_ITEMS 8
-/* Upstream audio queued beyond this blocks upstream (a non-live source then
- * runs at the pace of the call). */
+/* Audio of a non-live upstream queued beyond this blocks it (it then runs at
+ * the pace of the call). */
 #define MAX_QUEUED_MS 500
+/* A live upstream is never blocked; audio beyond this is discarded. */
+#define MAX_QUEUED_LIVE_MS (300 * 1000)
 /* A pacer this late (CPU starvation) skips ahead instead of bursting. */
 #define MAX_LATENESS (200 * GST_MSECOND)
+/* Packets one call of the pacer sends at most (a late clock). */
+#define MAX_PACKETS_PER_SERVICE 16
 
 using voxbridge::CallBinding;
 using voxbridge::DtmfSender;
@@ -123,8 +146,11 @@ struct AudioQueue {
   std::deque<ItemMark> item_marks;
   std::string upstream_item;    /* the item upstream announced last */
   bool upstream_in_item = false;  /* last buffer was audio of that item */
-  guint partial_ticks = 0;
 };
+
+/* Silence on the shared slot grid, or a talk-spurt anchored where its audio
+ * arrived. */
+enum class Pace { kGrid, kSpurt };
 
 struct Counters {
   guint64 packets = 0;
@@ -155,18 +181,32 @@ struct State {
   bool flushing = true;
   bool eos = false;
   bool caps_ok = false;
+  bool live_known = false;      /* upstream's liveness asked since caps */
+  bool upstream_live = true;
+  bool overflowing = false;     /* live audio being discarded (warned) */
   AudioQueue queue;
 
-  /* pacer: one async clock notification per packet slot, no thread of
-   * its own (the clock's thread serves every call's pacer) */
-  GstClockID clock_id = nullptr;  /* the slot waited for, if any */
-  bool running = false;         /* PLAYING: a packet every ptime */
+  /* pacer: packets leave from upstream's push or from one async clock
+   * notification at a time, no thread of its own (the clock's thread
+   * serves every call's pacer) */
+  GstClockID clock_id = nullptr;  /* the wakeup waited for, if any */
+  GstClockTime clock_target = GST_CLOCK_TIME_NONE;  /* its running time */
+  bool running = false;         /* PLAYING */
   bool finished = false;        /* sent EOS or failed: idle until READY */
   bool stopping = false;        /* PAUSED→READY: no more slots */
-  bool discont = false;         /* packet slots were skipped */
+  bool discont = false;         /* packets were skipped or not delivered */
   bool stream_started = false;
-  GstClockTime next_tick = 0;   /* running time of the next packet */
-  guint64 frames_out = 0;       /* packet slots since start: the PTS */
+  Pace pace = Pace::kGrid;
+  bool grid_resync = false;     /* next_tick is stale: find the next slot */
+  GstClockTime next_tick = 0;   /* running time of the next silence slot */
+  GstClockTime spurt_start = 0; /* running time packet 0 of the spurt was due */
+  guint64 spurt_packets = 0;    /* packets of the talk-spurt so far */
+  guint32 spurt_ts = 0;         /* RTP timestamp of its packet 0 */
+  GstClockTime spurt_shift = 0; /* how far its schedule moved earlier */
+  GstClockTime last_sent = 0;   /* running time the last packet left */
+  GstClockTime ts_origin = 0;   /* running time of RTP time ts_base */
+  guint32 last_ts = 0;          /* RTP timestamp of the last packet */
+  bool have_last_ts = false;
   std::string dest_host;        /* what udpsink sends to now */
   guint16 dest_port = 0;
 
@@ -255,8 +295,6 @@ static gboolean gst_sip_rtp_sink_query (GstPad * pad, GstObject * parent,
     GstQuery * query);
 static gboolean pace_pad_query (GstPad * pad, GstObject * parent,
     GstQuery * query);
-static gboolean on_pace_slot (GstClock * clock, GstClockTime time,
-    GstClockID id, gpointer user_data);
 static GstPadProbeReturn on_rtp_sent (GstPad * pad, GstPadProbeInfo * info,
     gpointer user_data);
 static gboolean gst_sip_rtp_sink_send_dtmf (GstSipRtpSink * self,
@@ -576,44 +614,93 @@ rtp_caps (G711 codec, guint8 payload_type)
 
 /* ---- the upstream side ---- */
 
+static void pace (GstSipRtpSink * self, bool early_ok, GstClockID fired);
+
+/* Whether upstream is a live source (then it must never be blocked). */
+static bool
+query_upstream_live (GstSipRtpSink * self)
+{
+  GstQuery *query = gst_query_new_latency ();
+  gboolean live = TRUE;
+  if (gst_pad_peer_query (self->sinkpad, query))
+    gst_query_parse_latency (query, &live, nullptr, nullptr);
+  gst_query_unref (query);
+  return live;
+}
+
 static GstFlowReturn
 gst_sip_rtp_sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
 {
   GstSipRtpSink *self = GST_SIP_RTP_SINK (parent);
   State & state = self->priv->state;
-  std::unique_lock<std::mutex> lock (self->priv->lock);
+  bool ask_live;
+  {
+    std::lock_guard<std::mutex> guard (self->priv->lock);
+    ask_live = !state.live_known;
+  }
+  if (ask_live) {
+    const bool live = query_upstream_live (self);
+    std::lock_guard<std::mutex> guard (self->priv->lock);
+    state.upstream_live = live;
+    state.live_known = true;
+    GST_INFO_OBJECT (self, "upstream is %s", live ? "live" : "not live");
+  }
 
-  const guint64 max_bytes = MAX_QUEUED_MS * 8;
-  state.space.wait (lock, [&state, max_bytes] {
-        return state.flushing || state.eos ||
-            gst_adapter_available (state.queue.adapter) < max_bytes;
-      });
-  if (state.flushing) {
-    gst_buffer_unref (buffer);
-    return GST_FLOW_FLUSHING;
-  }
-  if (state.eos) {
-    gst_buffer_unref (buffer);
-    return GST_FLOW_EOS;
-  }
-  if (!state.caps_ok) {
-    gst_buffer_unref (buffer);
-    return GST_FLOW_NOT_NEGOTIATED;
-  }
-  /* Silence between answers (GAP) belongs to no item. */
-  AudioQueue & queue = state.queue;
-  const bool gap = GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_GAP);
-  if (gap && queue.upstream_in_item) {
-    queue.item_marks.push_back ({queue.enqueued, std::string ()});
-    queue.upstream_in_item = false;
-  } else if (!gap && !queue.upstream_in_item && !queue.upstream_item.empty ()) {
-    queue.item_marks.push_back ({queue.enqueued, queue.upstream_item});
-    queue.upstream_in_item = true;
-  }
-  queue.enqueued += gst_buffer_get_size (buffer);
-  if (!gap)
+  bool early_ok;
+  {
+    std::unique_lock<std::mutex> lock (self->priv->lock);
+    const guint64 max_bytes = MAX_QUEUED_MS * 8;
+    state.space.wait (lock, [&state, max_bytes] {
+          return state.upstream_live || state.flushing || state.eos ||
+              gst_adapter_available (state.queue.adapter) < max_bytes;
+        });
+    if (state.flushing) {
+      gst_buffer_unref (buffer);
+      return GST_FLOW_FLUSHING;
+    }
+    if (state.eos) {
+      gst_buffer_unref (buffer);
+      return GST_FLOW_EOS;
+    }
+    if (!state.caps_ok) {
+      gst_buffer_unref (buffer);
+      return GST_FLOW_NOT_NEGOTIATED;
+    }
+    /* Silence (GAP) belongs to no item and is not sent: the pacer has its
+     * own, and sending it would delay the audio after it. */
+    AudioQueue & queue = state.queue;
+    const gsize size = gst_buffer_get_size (buffer);
+    if (GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_GAP) || size == 0) {
+      if (queue.upstream_in_item) {
+        queue.item_marks.push_back ({queue.enqueued, std::string ()});
+        queue.upstream_in_item = false;
+      }
+      gst_buffer_unref (buffer);
+      return GST_FLOW_OK;
+    }
+    const gsize available = gst_adapter_available (queue.adapter);
+    if (available >= (gsize) MAX_QUEUED_LIVE_MS * 8) {
+      if (!state.overflowing)
+        GST_WARNING_OBJECT (self, "%u s of audio queued: upstream runs far ahead of real "
+            "time, discarding what comes on top", MAX_QUEUED_LIVE_MS / 1000);
+      state.overflowing = true;
+      state.counters.discarded_audio_bytes += size;
+      gst_buffer_unref (buffer);
+      return GST_FLOW_OK;
+    }
+    state.overflowing = false;
+    if (!queue.upstream_in_item && !queue.upstream_item.empty ()) {
+      queue.item_marks.push_back ({queue.enqueued, queue.upstream_item});
+      queue.upstream_in_item = true;
+    }
+    queue.enqueued += size;
     queue.audio_end = queue.enqueued;
-  gst_adapter_push (queue.adapter, buffer);
+    gst_adapter_push (queue.adapter, buffer);
+    /* This audio completes a packet a talk-spurt is waiting for. */
+    early_ok = state.pace == Pace::kSpurt && available < state.frame_bytes;
+  }
+  /* Audio goes out from this push when it is due (no hand-over). */
+  pace (self, early_ok, nullptr);
   return GST_FLOW_OK;
 }
 
@@ -642,6 +729,7 @@ gst_sip_rtp_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
   State & state = self->priv->state;
   gboolean ret = TRUE;
   GstMessage *message = nullptr;
+  bool repace = false;          /* the pacer's next step changed */
 
   /* Nothing goes on downstream: the pacer owns the outgoing stream. */
   switch (GST_EVENT_TYPE (event)) {
@@ -649,6 +737,7 @@ gst_sip_rtp_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       GstCaps *caps;
       gst_event_parse_caps (event, &caps);
       std::lock_guard<std::mutex> guard (self->priv->lock);
+      state.live_known = false;
       state.caps_ok = accept_caps_locked (self, caps);
       if (!state.caps_ok)
         GST_WARNING_OBJECT (self, "refusing %" GST_PTR_FORMAT
@@ -667,7 +756,9 @@ gst_sip_rtp_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       state.queue.upstream_item.clear ();
       state.queue.upstream_in_item = false;
       state.wire_item.clear ();
-      state.queue.partial_ticks = 0;
+      /* The talk-spurt ends with its audio: silence on the grid. */
+      state.pace = Pace::kGrid;
+      state.grid_resync = true;
       state.flushing = true;
       state.space.notify_all ();
       message = gst_message_new_element (GST_OBJECT (self),
@@ -676,6 +767,7 @@ gst_sip_rtp_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
               bytes_to_ms (state.counters.segment_audio_bytes),
               "dropped-ms", G_TYPE_UINT64, bytes_to_ms (dropped),
               "call-id", G_TYPE_STRING, state.call_id.c_str (), nullptr));
+      repace = true;
       break;
     }
     case GST_EVENT_FLUSH_STOP:{
@@ -693,13 +785,17 @@ gst_sip_rtp_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
     case GST_EVENT_STREAM_START:{
       std::lock_guard<std::mutex> guard (self->priv->lock);
       state.eos = false;
+      state.live_known = false;
       break;
     }
     case GST_EVENT_EOS:{
       /* The pacer sends what is queued, then passes EOS on. */
-      std::lock_guard<std::mutex> guard (self->priv->lock);
-      state.eos = true;
-      state.space.notify_all ();
+      {
+        std::lock_guard<std::mutex> guard (self->priv->lock);
+        state.eos = true;
+        state.space.notify_all ();
+      }
+      repace = true;
       break;
     }
     case GST_EVENT_CUSTOM_DOWNSTREAM:{
@@ -721,6 +817,8 @@ gst_sip_rtp_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
   gst_event_unref (event);
   if (message)
     gst_element_post_message (GST_ELEMENT (self), message);
+  if (repace)
+    pace (self, false, nullptr);
   return ret;
 }
 
@@ -855,30 +953,27 @@ current_destination_locked (GstSipRtpSink * self, std::string * host,
   g_clear_object (&latched);
 }
 
-/* Takes the audio of one packet slot, filling with silence what upstream
- * has not delivered. Returns the number of upstream bytes in it. */
+/* Takes the audio of one packet, up to a packet's worth, the rest silence:
+ * in front of the audio when it starts a talk-spurt (the audio then runs on
+ * without a gap into the next packet), after it otherwise. Returns the
+ * number of upstream bytes in it. */
 static guint
-take_frame_locked (State & state, guint8 * out)
+take_frame_locked (State & state, guint8 * out, bool pad_front)
 {
   AudioQueue & queue = state.queue;
   const guint frame = state.frame_bytes;
-  guint available = static_cast<guint> (gst_adapter_available (queue.adapter));
-  guint take = 0;
-  if (available >= frame) {
-    take = frame;
-  } else if (available > 0 && (queue.partial_ticks > 0 || state.eos)) {
-    /* A tail upstream is not completing: send it rather than hold it. */
-    take = available;
-  } else if (available > 0) {
-    queue.partial_ticks++;
-  }
+  const guint take = static_cast<guint> (MIN (gst_adapter_available (queue.adapter),
+          (gsize) frame));
+  const guint8 silence = voxbridge::g711_silence_byte (state.codec);
+  const guint offset = pad_front ? frame - take : 0;
   if (take > 0) {
-    gst_adapter_copy (queue.adapter, out, 0, take);
+    gst_adapter_copy (queue.adapter, out + offset, 0, take);
     gst_adapter_flush (queue.adapter, take);
-    queue.partial_ticks = 0;
   }
-  memset (out + take, voxbridge::g711_silence_byte (state.codec),
-      frame - take);
+  if (pad_front)
+    memset (out, silence, offset);
+  else
+    memset (out + take, silence, frame - take);
   return take;
 }
 
@@ -971,150 +1066,317 @@ push_stream_start (GstSipRtpSink * self, G711 codec, guint8 payload_type)
   gst_pad_push_event (self->pace_pad, gst_event_new_segment (&segment));
 }
 
-/* Asks the element's clock for the next packet slot. Called with the lock.
- * The notification holds a reference to the element until it is done. */
-static void
-schedule_slot_locked (GstSipRtpSink * self)
+/* RTP time of running time @t: the RTP clock runs with real time. */
+static guint32
+rtp_time_locked (const State & state, GstClockTime t)
 {
-  State & state = self->priv->state;
-  if (!state.running || state.finished || state.stopping || state.clock_id)
-    return;
-  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
-  if (clock == nullptr)
-    clock = gst_system_clock_obtain ();
-  GstClockTime base_time = gst_element_get_base_time (GST_ELEMENT (self));
-  state.clock_id = gst_clock_new_single_shot_id (clock,
-      base_time + state.next_tick);
-  gst_object_unref (clock);
-  if (gst_clock_id_wait_async (state.clock_id, on_pace_slot,
-          gst_object_ref (self), gst_object_unref) != GST_CLOCK_OK) {
-    GST_ELEMENT_ERROR (self, CORE, CLOCK, ("Could not schedule the next RTP "
-            "packet"), (nullptr));
-    gst_clock_id_unref (state.clock_id);
-    state.clock_id = nullptr;
-    state.finished = true;
-  }
+  const GstClockTime since = t > state.ts_origin ? t - state.ts_origin : 0;
+  return state.ts_base + static_cast<guint32> (gst_util_uint64_scale (since, 8000,
+          GST_SECOND));
 }
 
-static void pace_slot (GstSipRtpSink * self, GstClock * clock, GstClockID id);
-
-/* The clock's thread (the system clock has one for every async wait of the
- * process): one packet slot is due. */
-static gboolean
-on_pace_slot (GstClock * clock, GstClockTime time, GstClockID id,
-    gpointer user_data)
+/* @ts, or the end of the last packet when @ts would overlap it. */
+static guint32
+after_last_packet_locked (const State & state, guint32 ts)
 {
-  GstSipRtpSink *self = GST_SIP_RTP_SINK (user_data);
-  std::lock_guard<std::mutex> serving (self->priv->tick_lock);
-  pace_slot (self, clock, id);
-  return TRUE;
+  if (!state.have_last_ts)
+    return ts;
+  const guint32 end = state.last_ts + state.frame_bytes;
+  return static_cast<gint32> (ts - end) < 0 ? end : ts;
 }
 
+/* The first silence slot at or after running time @now: a multiple of
+ * ptime on the clock, the same for every call with that ptime. */
+static GstClockTime
+next_grid_slot_locked (GstSipRtpSink * self, GstClockTime now)
+{
+  const GstClockTime ptime = self->priv->state.ptime_ms * GST_MSECOND;
+  const GstClockTime base_time = gst_element_get_base_time (GST_ELEMENT (self));
+  const GstClockTime slot = gst_util_uint64_scale_ceil (base_time + now, 1, ptime) * ptime;
+  return slot > base_time ? slot - base_time : 0;
+}
+
+/* What one call of the pacer sends once the lock is released. */
+struct Outgoing {
+  std::vector<GstBuffer *> packets;
+  bool stream_start = false;
+  bool new_destination = false;
+  std::string host;
+  guint16 port = 0;
+};
+
+/* Builds the packet due at running time @nominal with RTP time @ts (audio,
+ * silence or a DTMF event) into @out. @spurt_start: the first packet of a
+ * talk-spurt (marker bit, silence in front of less than a packet). */
 static void
-pace_slot (GstSipRtpSink * self, GstClock * clock, GstClockID id)
+emit_packet_locked (GstSipRtpSink * self, GstClockTime nominal, guint32 ts,
+    bool spurt_start, Outgoing & out)
 {
   State & state = self->priv->state;
-  std::unique_lock<std::mutex> lock (self->priv->lock);
-  /* A slot of a pacer stopped or restarted since it was asked for. */
-  if (state.clock_id != id || !state.running || state.finished)
-    return;
-  gst_clock_id_unref (state.clock_id);
-  state.clock_id = nullptr;
-  const GstClockTime base_time =
-      gst_element_get_base_time (GST_ELEMENT (self));
-
-  const GstClockTime ptime = state.ptime_ms * GST_MSECOND;
-  GstClockTime now = gst_clock_get_time (clock);
-  if (now > base_time + state.next_tick + MAX_LATENESS) {
-    guint64 behind = (now - base_time - state.next_tick) / ptime;
-    GST_WARNING_OBJECT (self, "pacer %" G_GUINT64_FORMAT " packets late, "
-        "skipping ahead", behind);
-    state.next_tick += behind * ptime;
-    state.frames_out += behind;
-    state.discont = true;
-  }
-
   apply_params_locked (self);
   std::string host;
   guint16 port;
   current_destination_locked (self, &host, &port);
-  bool new_destination = host != state.dest_host || port != state.dest_port;
-  state.dest_host = host;
-  state.dest_port = port;
+  if (host != state.dest_host || port != state.dest_port) {
+    out.new_destination = true;
+    out.host = host;
+    out.port = port;
+    state.dest_host = host;
+    state.dest_port = port;
+  }
   const bool deliver = state.send && !host.empty ();
 
   guint8 audio[MAX_PTIME * 8];
-  guint taken = take_frame_locked (state, audio);
-
-  /* The slot's RTP timestamp runs with the slot count: continuous while
-   * packets go out, jumping by the time that passed after slots that sent
-   * nothing (hold, no destination, a stall). */
-  const guint32 slot_ts = state.ts_base +
-      static_cast<guint32> (state.frames_out * state.frame_bytes);
+  const guint taken = take_frame_locked (state, audio, spurt_start);
   DtmfSender::Packet event;
   const bool is_event = deliver && state.dtmf_pt >= 0 &&
-      state.dtmf.next_slot (slot_ts, state.ptime_ms, &event);
+      state.dtmf.next_slot (ts, state.ptime_ms, &event);
   /* A digit replaces the audio of its slot. */
   account_locked (state, taken, deliver && !is_event);
   state.space.notify_all ();
 
   const bool first = !state.stream_started;
-  GstBuffer *packet = nullptr;
-  if (deliver) {
-    const guint size = is_event ? sizeof (event.payload) : state.frame_bytes;
-    packet = gst_rtp_buffer_new_allocate (size, 0, 0);
-    GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-    gst_rtp_buffer_map (packet, GST_MAP_WRITE, &rtp);
-    gst_rtp_buffer_set_ssrc (&rtp, state.ssrc);
-    gst_rtp_buffer_set_seq (&rtp, state.next_seq++);
-    if (is_event) {
-      gst_rtp_buffer_set_payload_type (&rtp, (guint8) state.dtmf_pt);
-      gst_rtp_buffer_set_timestamp (&rtp, event.timestamp);
-      gst_rtp_buffer_set_marker (&rtp, event.marker);
-      memcpy (gst_rtp_buffer_get_payload (&rtp), event.payload, size);
-      state.counters.dtmf_packets++;
-    } else {
-      gst_rtp_buffer_set_payload_type (&rtp, state.payload_type);
-      gst_rtp_buffer_set_timestamp (&rtp, slot_ts);
-      /* The marker bit starts a talkspurt: the first packet, or the first
-       * after a gap in the timestamps. */
-      gst_rtp_buffer_set_marker (&rtp, first || state.discont);
-      memcpy (gst_rtp_buffer_get_payload (&rtp), audio, size);
-      if (taken == 0)
-        state.counters.silence_packets++;
-      state.discont = false;
-    }
-    gst_rtp_buffer_unmap (&rtp);
-    GST_BUFFER_PTS (packet) = state.frames_out * ptime;
-    GST_BUFFER_DURATION (packet) = ptime;
-  } else {
-    state.discont = true;
+  if (first) {
+    out.stream_start = true;
+    state.stream_started = true;
   }
-  state.frames_out++;
-  state.next_tick += ptime;
-  state.stream_started = true;
-  const bool finish = state.eos &&
-      gst_adapter_available (state.queue.adapter) == 0 &&
-      state.dtmf.pending_digits () == 0;
-  if (finish)
-    state.finished = true;
-  const G711 codec = state.codec;
-  const guint8 payload_type = state.payload_type;
-  lock.unlock ();
+  state.last_ts = ts;
+  state.have_last_ts = true;
+  if (!deliver) {
+    state.discont = true;
+    return;
+  }
+  const guint size = is_event ? sizeof (event.payload) : state.frame_bytes;
+  GstBuffer *packet = gst_rtp_buffer_new_allocate (size, 0, 0);
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  gst_rtp_buffer_map (packet, GST_MAP_WRITE, &rtp);
+  gst_rtp_buffer_set_ssrc (&rtp, state.ssrc);
+  gst_rtp_buffer_set_seq (&rtp, state.next_seq++);
+  if (is_event) {
+    gst_rtp_buffer_set_payload_type (&rtp, (guint8) state.dtmf_pt);
+    gst_rtp_buffer_set_timestamp (&rtp, event.timestamp);
+    gst_rtp_buffer_set_marker (&rtp, event.marker);
+    memcpy (gst_rtp_buffer_get_payload (&rtp), event.payload, size);
+    state.counters.dtmf_packets++;
+  } else {
+    gst_rtp_buffer_set_payload_type (&rtp, state.payload_type);
+    gst_rtp_buffer_set_timestamp (&rtp, ts);
+    /* The marker bit starts a talk-spurt (RFC 3551): audio after silence,
+     * the first packet, or the first after packets that were not sent. */
+    gst_rtp_buffer_set_marker (&rtp, spurt_start || first || state.discont);
+    memcpy (gst_rtp_buffer_get_payload (&rtp), audio, size);
+    if (taken == 0)
+      state.counters.silence_packets++;
+    state.discont = false;
+  }
+  gst_rtp_buffer_unmap (&rtp);
+  GST_BUFFER_PTS (packet) = nominal;
+  GST_BUFFER_DURATION (packet) = state.ptime_ms * GST_MSECOND;
+  out.packets.push_back (packet);
+}
 
-  if (new_destination)
-    update_udpsink_destination (self, host, port);
-  if (first)
+/* Sends what is due at running time @now and returns when the pacer must
+ * look again (NONE: never, the stream is over). @early_ok: audio that just
+ * completed a packet the talk-spurt was waiting for may leave up to a
+ * quarter ptime before the packet is due. */
+static GstClockTime
+service_locked (GstSipRtpSink * self, GstClockTime now, bool early_ok, Outgoing & out)
+{
+  State & state = self->priv->state;
+  const GstClockTime ptime = state.ptime_ms * GST_MSECOND;
+  const guint frame = state.frame_bytes;
+  for (guint sent = 0; sent < MAX_PACKETS_PER_SERVICE; sent++) {
+    const gsize available = gst_adapter_available (state.queue.adapter);
+    if (state.eos && available == 0 && state.dtmf.pending_digits () == 0)
+      return GST_CLOCK_TIME_NONE;
+
+    if (state.pace == Pace::kGrid) {
+      if (available > 0) {
+        /* Audio in silence: a talk-spurt starts now, anchored on real time
+         * instead of the silence grid. */
+        state.pace = Pace::kSpurt;
+        state.spurt_start = now;
+        state.spurt_shift = 0;
+        state.spurt_ts = after_last_packet_locked (state, rtp_time_locked (state, now));
+        emit_packet_locked (self, now, state.spurt_ts, true, out);
+        state.spurt_packets = 1;
+        state.last_sent = now;
+        continue;
+      }
+      if (state.grid_resync || now > state.next_tick + MAX_LATENESS) {
+        if (!state.grid_resync) {
+          GST_WARNING_OBJECT (self, "pacer %" G_GUINT64_FORMAT " ms late, skipping ahead",
+              (now - state.next_tick) / GST_MSECOND);
+          state.discont = true;
+        }
+        state.grid_resync = false;
+        state.next_tick = next_grid_slot_locked (self, now);
+      }
+      if (now < state.next_tick)
+        return state.next_tick;
+      emit_packet_locked (self, state.next_tick,
+          after_last_packet_locked (state, rtp_time_locked (state, state.next_tick)), false,
+          out);
+      state.next_tick += ptime;
+      continue;
+    }
+
+    /* Talk-spurt: packet n is due at spurt_start + n ptime. */
+    const GstClockTime due = state.spurt_start + state.spurt_packets * ptime;
+    if (early_ok && now >= due + ptime) {
+      /* It ran dry a whole ptime ago (the clock has not served that yet):
+       * this audio starts a new talk-spurt. */
+      state.pace = Pace::kGrid;
+      state.grid_resync = true;
+      early_ok = false;
+      continue;
+    }
+    if (available >= frame || (available > 0 && state.eos)) {
+      const GstClockTime early = early_ok ? ptime / 4 : 0;
+      if (early_ok && now + early < due && state.spurt_shift < ptime &&
+          now >= state.last_sent + ptime / 2) {
+        /* Audio arriving at the pace of real time, but earlier than the
+         * spurt's first packet suggested (that one came late): the schedule
+         * moves earlier, by at most one ptime per spurt. Not for a burst
+         * (it comes right after the packet before). */
+        const GstClockTime shift = MIN (due - now, ptime - state.spurt_shift);
+        if (state.spurt_start >= shift) {
+          state.spurt_start -= shift;
+          state.spurt_shift += shift;
+          continue;
+        }
+      }
+      if (now + early < due)
+        return due;             /* ahead of real time: wait for the clock */
+      if (now > due + MAX_LATENESS) {
+        GST_WARNING_OBJECT (self, "pacer %" G_GUINT64_FORMAT " ms late, restarting the "
+            "talk-spurt", (now - due) / GST_MSECOND);
+        state.spurt_start = now;
+        state.spurt_packets = 0;
+        state.spurt_ts = after_last_packet_locked (state, rtp_time_locked (state, now));
+        state.discont = true;
+        continue;
+      }
+      emit_packet_locked (self, due, state.spurt_ts + state.spurt_packets * frame, false, out);
+      state.spurt_packets++;
+      state.last_sent = now;
+      continue;
+    }
+    /* The audio of packet n is missing (in part): it leaves as soon as it
+     * completes, for a whole ptime; then what there is goes out padded and
+     * the stream returns to silence on the grid. */
+    if (now < due + ptime && !state.eos)
+      return due + ptime;
+    if (available > 0) {
+      emit_packet_locked (self, due, state.spurt_ts + state.spurt_packets * frame, false, out);
+      state.spurt_packets++;
+    }
+    state.pace = Pace::kGrid;
+    state.grid_resync = true;
+  }
+  return now;                   /* more is due: come back at once */
+}
+
+/* Waits for running time @target on the element's clock, replacing any
+ * other wait. Called with the lock. The notification holds a reference to
+ * the element until it is done. */
+static void
+schedule_locked (GstSipRtpSink * self, GstClockTime target)
+{
+  State & state = self->priv->state;
+  if (state.clock_id && state.clock_target == target)
+    return;
+  if (state.clock_id) {
+    gst_clock_id_unschedule (state.clock_id);
+    gst_clock_id_unref (state.clock_id);
+    state.clock_id = nullptr;
+    state.clock_target = GST_CLOCK_TIME_NONE;
+  }
+  if (!state.running || state.finished || state.stopping || !GST_CLOCK_TIME_IS_VALID (target))
+    return;
+  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
+  if (clock == nullptr)
+    clock = gst_system_clock_obtain ();
+  GstClockTime base_time = gst_element_get_base_time (GST_ELEMENT (self));
+  state.clock_id = gst_clock_new_single_shot_id (clock, base_time + target);
+  state.clock_target = target;
+  gst_object_unref (clock);
+  if (gst_clock_id_wait_async (state.clock_id, [] (GstClock *, GstClockTime, GstClockID id,
+              gpointer data) -> gboolean {
+            /* The clock's thread (the system clock has one for every async
+             * wait of the process). */
+            pace (GST_SIP_RTP_SINK (data), false, id);
+            return TRUE;
+          }, gst_object_ref (self), gst_object_unref) != GST_CLOCK_OK) {
+    GST_ELEMENT_ERROR (self, CORE, CLOCK, ("Could not schedule the next RTP "
+            "packet"), (nullptr));
+    gst_clock_id_unref (state.clock_id);
+    state.clock_id = nullptr;
+    state.clock_target = GST_CLOCK_TIME_NONE;
+    state.finished = true;
+  }
+}
+
+/* One step of the pacer, from upstream's push (@fired NULL) or the clock
+ * (@fired: the wait that fired): sends what is due, then waits for the next
+ * thing to do. */
+static void
+pace (GstSipRtpSink * self, bool early_ok, GstClockID fired)
+{
+  /* Packets leave in sequence order: one step at a time. */
+  std::lock_guard<std::mutex> serving (self->priv->tick_lock);
+  State & state = self->priv->state;
+  Outgoing out;
+  bool finish = false;
+  G711 codec;
+  guint8 payload_type;
+  {
+    std::lock_guard<std::mutex> guard (self->priv->lock);
+    if (fired) {
+      /* A wait of a pacer replaced, stopped or restarted since. */
+      if (state.clock_id != fired)
+        return;
+      gst_clock_id_unref (state.clock_id);
+      state.clock_id = nullptr;
+      state.clock_target = GST_CLOCK_TIME_NONE;
+    }
+    if (!state.running || state.finished || state.stopping)
+      return;
+    GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
+    if (clock == nullptr)
+      clock = gst_system_clock_obtain ();
+    const GstClockTime abs = gst_clock_get_time (clock);
+    gst_object_unref (clock);
+    const GstClockTime base_time = gst_element_get_base_time (GST_ELEMENT (self));
+    const GstClockTime now = abs > base_time ? abs - base_time : 0;
+
+    const GstClockTime wake = service_locked (self, now, early_ok, out);
+    finish = state.eos && gst_adapter_available (state.queue.adapter) == 0 &&
+        state.dtmf.pending_digits () == 0;
+    if (finish)
+      state.finished = true;
+    schedule_locked (self, finish ? GST_CLOCK_TIME_NONE : wake);
+    codec = state.codec;
+    payload_type = state.payload_type;
+  }
+
+  if (out.new_destination)
+    update_udpsink_destination (self, out.host, out.port);
+  if (out.stream_start)
     push_stream_start (self, codec, payload_type);
-
   GstFlowReturn flow = GST_FLOW_OK;
-  if (packet)
-    flow = gst_pad_push (self->pace_pad, packet);
-
+  for (GstBuffer *packet : out.packets) {
+    if (flow == GST_FLOW_OK)
+      flow = gst_pad_push (self->pace_pad, packet);
+    else
+      gst_buffer_unref (packet);
+  }
   if (flow != GST_FLOW_OK) {
-    lock.lock ();
-    state.finished = true;
-    lock.unlock ();
+    {
+      std::lock_guard<std::mutex> guard (self->priv->lock);
+      state.finished = true;
+      schedule_locked (self, GST_CLOCK_TIME_NONE);
+    }
     if (flow != GST_FLOW_FLUSHING)
       GST_ELEMENT_FLOW_ERROR (self, flow);
     return;
@@ -1122,10 +1384,7 @@ pace_slot (GstSipRtpSink * self, GstClock * clock, GstClockID id)
   if (finish) {
     GST_INFO_OBJECT (self, "upstream ended and everything is sent");
     gst_pad_push_event (self->pace_pad, gst_event_new_eos ());
-    return;
   }
-  lock.lock ();
-  schedule_slot_locked (self);
 }
 
 /* udpsink's streaming thread: what actually goes on the wire. */
@@ -1306,8 +1565,13 @@ reset_stream_locked (State & state)
   state.finished = false;
   state.stopping = false;
   state.discont = false;
-  state.frames_out = 0;
+  state.live_known = false;
+  state.overflowing = false;
+  state.pace = Pace::kGrid;
+  state.grid_resync = true;
   state.next_tick = 0;
+  state.spurt_packets = 0;
+  state.have_last_ts = false;
   state.dest_host.clear ();
   state.dest_port = 0;
   state.counters = Counters ();
@@ -1324,29 +1588,27 @@ static void
 start_pacer (GstSipRtpSink * self)
 {
   State & state = self->priv->state;
-  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
   {
     std::lock_guard<std::mutex> guard (self->priv->lock);
-    GstClockTime now = clock ? gst_clock_get_time (clock) : 0;
-    GstClockTime base_time = gst_element_get_base_time (GST_ELEMENT (self));
-    /* The first packet goes out on the next multiple of ptime of the clock,
-     * then one every ptime: the pacers of all calls with that ptime share
-     * their slots, so the clock's thread wakes once for all of them. */
-    const GstClockTime ptime = state.ptime_ms * GST_MSECOND;
-    GstClockTime slot = gst_util_uint64_scale_ceil (now, 1, ptime) * ptime;
-    GstClockTime next = slot > base_time ? slot - base_time : 0;
-    if (state.stream_started && next > state.next_tick) {
-      /* Resuming from PAUSED: the RTP timestamps jump by the pause. */
-      state.frames_out += (next - state.next_tick) /
-          (state.ptime_ms * GST_MSECOND);
+    if (!state.stream_started) {
+      /* The RTP clock starts here. */
+      GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
+      const GstClockTime abs = clock ? gst_clock_get_time (clock) : 0;
+      const GstClockTime base_time = gst_element_get_base_time (GST_ELEMENT (self));
+      state.ts_origin = abs > base_time ? abs - base_time : 0;
+      if (clock)
+        gst_object_unref (clock);
+    } else {
+      /* Resuming from PAUSED: mark the first packet. */
       state.discont = true;
     }
-    state.next_tick = next;
+    /* Silence goes out on multiples of ptime of the clock: the pacers of
+     * all calls with that ptime share their slots. */
+    state.grid_resync = true;
     state.running = true;
-    schedule_slot_locked (self);
   }
-  if (clock)
-    gst_object_unref (clock);
+  /* Sends audio that came before PLAYING, then waits for the next step. */
+  pace (self, false, nullptr);
 }
 
 /* PLAYING→PAUSED: the pacer idles. PAUSED→READY (@stop): it ends. */
@@ -1362,13 +1624,9 @@ stop_pacer (GstSipRtpSink * self, bool stop)
       state.flushing = true;
       state.space.notify_all ();
     }
-    if (state.clock_id) {
-      gst_clock_id_unschedule (state.clock_id);
-      gst_clock_id_unref (state.clock_id);
-      state.clock_id = nullptr;
-    }
+    schedule_locked (self, GST_CLOCK_TIME_NONE);
   }
-  /* A slot being served right now finishes first. */
+  /* A step being served right now finishes first. */
   std::lock_guard<std::mutex> served (self->priv->tick_lock);
 }
 
