@@ -16,15 +16,17 @@ GThread *io_thread = nullptr;
  * prepare/check over every call's socket, and without a pause there was one
  * pass per message. A message waits at most this long; an idle loop does
  * not wait at all (the pause only follows a pass that ended less than this
- * long ago). */
-gint64 min_pass_interval_us = 500;
+ * long ago). Measured with voxbridge-bench, G.711: 0 / 0.5 / 1.5 ms gave
+ * 0.56 / 0.41 / 0.36 % of a core per call at 100 calls; at 50 calls 1.5 ms
+ * added about 0.6 ms to both directions' p50 over 0.5 ms. */
+constexpr gint64 kMinPassIntervalUs = 500;
 
 gint
 coalescing_poll (GPollFD * fds, guint nfds, gint timeout_ms)
 {
   static gint64 last_return = 0;    /* only the I/O thread polls */
   if (timeout_ms != 0) {
-    gint64 pause = last_return + min_pass_interval_us - g_get_monotonic_time ();
+    gint64 pause = last_return + kMinPassIntervalUs - g_get_monotonic_time ();
     if (pause > 0) {
       if (timeout_ms > 0)
         pause = MIN (pause, static_cast<gint64> (timeout_ms) * 1000);
@@ -79,8 +81,6 @@ IoThread::context ()
   static gsize once = 0;
   if (g_once_init_enter (&once)) {
     io_context = g_main_context_new ();
-    if (const char *env = g_getenv ("VOXBRIDGE_IO_MIN_PASS_US"))
-      min_pass_interval_us = g_ascii_strtoll (env, nullptr, 10);
     g_main_context_set_poll_func (io_context, coalescing_poll);
     io_thread = g_thread_new ("voxbridge-rt-io", io_thread_main, io_context);
     g_once_init_leave (&once, 1);
