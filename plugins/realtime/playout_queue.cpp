@@ -56,26 +56,7 @@ gsize
 PlayoutQueue::pull (guint8 * out, gsize size, std::string * item_id)
 {
   std::lock_guard<std::mutex> guard (lock_);
-  gsize filled = 0;
-  if (item_id)
-    item_id->clear ();
-  while (filled < size && !segments_.empty ()) {
-    Segment & seg = segments_.front ();
-    if (item_id && filled > 0 && seg.item_id != *item_id)
-      break;
-    if (item_id)
-      *item_id = seg.item_id;
-    gsize n = MIN (size - filled, seg.data.size () - seg.offset);
-    memcpy (out + filled, seg.data.data () + seg.offset, n);
-    seg.offset += n;
-    filled += n;
-    queued_ -= n;
-    playing_item_ = seg.item_id;
-    count_for (seg.item_id)->played += n;
-    if (seg.offset == seg.data.size ())
-      segments_.pop_front ();
-  }
-  total_played_ += filled;
+  gsize filled = take_locked (out, size, item_id);
   /* Keep the frame boundary: a half sample would click and shift the stream. */
   if (size > filled)
     memset (out + filled, silence_, size - filled);
@@ -86,13 +67,21 @@ gsize
 PlayoutQueue::take (guint8 * out, gsize max, std::string * item_id)
 {
   std::lock_guard<std::mutex> guard (lock_);
+  return take_locked (out, max, item_id);
+}
+
+gsize
+PlayoutQueue::take_locked (guint8 * out, gsize max, std::string * item_id)
+{
   gsize filled = 0;
-  item_id->clear ();
+  if (item_id)
+    item_id->clear ();
   while (filled < max && !segments_.empty ()) {
     Segment & seg = segments_.front ();
-    if (filled > 0 && seg.item_id != *item_id)
+    if (item_id && filled > 0 && seg.item_id != *item_id)
       break;
-    *item_id = seg.item_id;
+    if (item_id)
+      *item_id = seg.item_id;
     gsize n = MIN (max - filled, seg.data.size () - seg.offset);
     memcpy (out + filled, seg.data.data () + seg.offset, n);
     seg.offset += n;

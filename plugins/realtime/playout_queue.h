@@ -53,6 +53,8 @@ class PlayoutQueue {
     guint64 played = 0;
   };
   ItemCount *count_for (const std::string & item_id);
+  /* pull() and take() without the lock; @item_id NULL: items may mix. */
+  gsize take_locked (guint8 * out, gsize max, std::string * item_id);
 
   mutable std::mutex lock_;
   std::deque<Segment> segments_;
