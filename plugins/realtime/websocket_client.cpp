@@ -250,7 +250,7 @@ WebSocketClient::on_response_read (GObject * source, GAsyncResult * result, gpoi
   g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, nullptr);
   std::vector<guint8> leftover (begin + header_len, begin + hs->response_len);
   std::shared_ptr<WebSocketClient> ws (new WebSocketClient (G_IO_STREAM (hs->connection),
-          socket, hs->request.max_message_size, std::move (leftover)));
+          socket, hs->request, std::move (leftover)));
   finish_handshake (hs, std::move (ws), SOUP_STATUS_SWITCHING_PROTOCOLS, nullptr);
 }
 
@@ -269,12 +269,13 @@ WebSocketClient::finish_handshake (Handshake * hs, std::shared_ptr<WebSocketClie
 /* ---- the open connection ---- */
 
 WebSocketClient::WebSocketClient (GIOStream * stream, GSocket * socket,
-    guint64 max_message_size, std::vector<guint8> leftover)
+    const Request & request, std::vector<guint8> leftover)
   : stream_ (G_IO_STREAM (g_object_ref (stream))),
     socket_ (G_SOCKET (g_object_ref (socket))),
     input_ (G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (stream))),
     output_ (G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (stream))),
-    reader_ (max_message_size)
+    reader_ (request.max_message_size),
+    max_unsent_ (request.max_unsent)
 {
   if (!leftover.empty ()) {
     memcpy (reader_.space (leftover.size ()), leftover.data (), leftover.size ());
@@ -423,6 +424,11 @@ WebSocketClient::send_frame (WsOpcode opcode, const guint8 * payload, gsize size
 {
   if (state_ != State::kOpen)
     return;
+  if (outgoing_.size () - outgoing_sent_ + size > max_unsent_) {
+    fail (kWsCloseAbnormal, "the server has not read the last "
+        + std::to_string ((outgoing_.size () - outgoing_sent_) / 1024) + " KiB we sent");
+    return;
+  }
   ws_encode_client_frame (opcode, payload, size, g_random_int (), &outgoing_);
   if (!write_source_)
     flush_output ();
@@ -451,6 +457,11 @@ WebSocketClient::flush_output ()
       return;
     }
     outgoing_sent_ += count;
+    /* A reader that keeps up only in part: drop what went out. */
+    if (outgoing_sent_ > 1024 * 1024 && outgoing_sent_ < outgoing_.size ()) {
+      outgoing_.erase (outgoing_.begin (), outgoing_.begin () + outgoing_sent_);
+      outgoing_sent_ = 0;
+    }
   }
   outgoing_.clear ();
   outgoing_sent_ = 0;

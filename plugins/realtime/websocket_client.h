@@ -31,6 +31,9 @@ class WebSocketClient : public std::enable_shared_from_this<WebSocketClient> {
     std::vector<std::pair<std::string, std::string>> headers;
     GTlsDatabase *tls_database = nullptr;  /* nullptr: the system's */
     guint64 max_message_size = 64 * 1024 * 1024;
+    /* Unsent bytes beyond this mean the server stopped reading: the
+     * connection fails (and the session reconnects) instead of growing. */
+    gsize max_unsent = 16 * 1024 * 1024;
   };
   /* @ws is set when the upgrade succeeded; otherwise @http_status is the
    * server's answer (0 when there was none) and @error says why. */
@@ -62,7 +65,7 @@ class WebSocketClient : public std::enable_shared_from_this<WebSocketClient> {
   enum class State { kOpen, kClosing, kClosed };
   struct Handshake;
 
-  WebSocketClient (GIOStream * stream, GSocket * socket, guint64 max_message_size,
+  WebSocketClient (GIOStream * stream, GSocket * socket, const Request & request,
       std::vector<guint8> leftover);
   static void on_connected (GObject * source, GAsyncResult * result, gpointer data);
   static void on_request_written (GObject * source, GAsyncResult * result, gpointer data);
@@ -91,6 +94,7 @@ class WebSocketClient : public std::enable_shared_from_this<WebSocketClient> {
   WsFrameReader reader_;
   std::vector<guint8> outgoing_;    /* frames not yet written */
   gsize outgoing_sent_ = 0;
+  gsize max_unsent_;
   GSource *read_source_ = nullptr;
   GSource *write_source_ = nullptr;
   GSource *keepalive_source_ = nullptr;

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <atomic>
 #include <thread>
 
 #include "websocket_client.h"
@@ -342,4 +343,32 @@ TEST (WebSocketClient, ProtocolErrorFromTheServerClosesWith1002)
   ASSERT_GE (close_payload.size (), 2u);
   EXPECT_EQ ((static_cast<guint8> (close_payload[0]) << 8) | static_cast<guint8> (close_payload[1]),
       1002);
+}
+
+TEST (WebSocketClient, AServerThatStopsReadingFailsTheConnectionInsteadOfGrowingIt)
+{
+  std::atomic<bool> finished {false};
+  auto server = std::make_unique<ScriptedServer> ([&] (int fd, const std::string & request) {
+        int small = 4096;   /* keep the kernel's share small */
+        setsockopt (fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof (small));
+        send_all (fd, upgrade_answer (request));
+        while (!finished)
+          g_usleep (1000);
+      });
+  Outcome out;
+  gsize sent = 0;
+  run_client (server->url (), &out, [&] { return out.closed; }, [&] (Outcome * o) {
+        std::string chunk (60000, 'a');
+        for (int i = 0; i < 2000 && !o->closed; i++) {
+          o->ws->send_text (chunk.data (), chunk.size ());
+          sent += chunk.size ();
+        }
+      });
+  finished = true;
+  server.reset ();
+  ASSERT_TRUE (out.connected) << out.error;
+  EXPECT_TRUE (out.closed);
+  EXPECT_NE (out.close_reason.find ("has not read"), std::string::npos) << out.close_reason;
+  /* Failed at the limit (16 MiB plus what the kernel took), not after all 120 MB. */
+  EXPECT_LT (sent, gsize (64) * 1024 * 1024);
 }
