@@ -54,12 +54,12 @@ ws_encode_client_frame (WsOpcode opcode, const guint8 * payload, gsize size, gui
   memcpy (header + at, key, 4);
   at += 4;
 
+  /* Appended, not resized: a resize would zero the payload's bytes first. */
+  out->insert (out->end (), header, header + at);
   const gsize start = out->size ();
-  out->resize (start + at + size);
-  memcpy (out->data () + start, header, at);
   if (size > 0) {
-    memcpy (out->data () + start + at, payload, size);
-    apply_mask (out->data () + start + at, size, key);
+    out->insert (out->end (), payload, payload + size);
+    apply_mask (out->data () + start, size, key);
   }
 }
 

@@ -197,6 +197,7 @@ struct Receiving {
   std::vector<RtpReorderBuffer::Item> released;   /* reused for each turn */
   PayloadKinds kinds {};
   guint clock_rate = 8000;
+  guint64 kinds_version = G_MAXUINT64;  /* of State's copy, last taken */
   bool discont = true;
   /* Set when packets were dropped (hold, PAUSED): the stream starts over. */
   bool interrupted = false;
@@ -221,6 +222,7 @@ struct State {
   bool receive = true;
   guint clock_rate = 8000;
   PayloadKinds kinds {};
+  guint64 kinds_version = 0;    /* bumped whenever kinds or clock_rate change */
   DtmfEvent dtmf;
   Counters counters;
   guint64 receiver_id = 0;
@@ -542,6 +544,7 @@ apply_params_locked (GstSipRtpSrc * self)
     state.kinds[state.dtmf_pt] = PayloadKind::DTMF;
   state.receive = params.receive;
   state.clock_rate = params.clock_rate ? params.clock_rate : 8000;
+  state.kinds_version++;
   GST_INFO_OBJECT (self, "receiving payload type %d, DTMF %d%s",
       state.audio_pt, state.dtmf_pt, state.receive ? "" : " (not receiving)");
 }
@@ -617,8 +620,12 @@ admit_packet (GstSipRtpSrc * self, GstBuffer * buffer, PacketInfo * info)
     receiving.interrupted = true;
     return false;
   }
-  receiving.kinds = state.kinds;
-  receiving.clock_rate = state.clock_rate;
+  /* Copied only when they changed (a re-INVITE), not per packet. */
+  if (receiving.kinds_version != state.kinds_version) {
+    receiving.kinds = state.kinds;
+    receiving.clock_rate = state.clock_rate;
+    receiving.kinds_version = state.kinds_version;
+  }
   return true;
 }
 
@@ -1149,6 +1156,7 @@ bind_call (GstSipRtpSrc * self)
   state.binding = std::move (binding);
   state.params_generation = 0;
   state.kinds.fill (PayloadKind::NONE);
+  state.kinds_version++;
   state.audio_pt = state.dtmf_pt = -1;
   apply_params_locked (self);
   GST_INFO_OBJECT (self, "bound to call %s on port %u", state.call_id.c_str (),
