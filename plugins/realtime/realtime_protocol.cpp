@@ -4,10 +4,16 @@
 #include <json-glib/json-glib.h>
 
 #include <memory>
+#include <string_view>
+
+#include "json_string_lift.h"
 
 namespace voxbridge::realtime {
 
 namespace {
+
+/* Shorter "delta" strings (transcript text) are left to json-glib. */
+constexpr gsize kLiftMinLength = 64;
 
 struct JsonBuilderDeleter { void operator() (JsonBuilder * b) const { g_object_unref (b); } };
 struct JsonNodeDeleter { void operator() (JsonNode * n) const { json_node_unref (n); } };
@@ -90,7 +96,9 @@ add_turn_detection (JsonBuilder * b, const TurnDetection & td)
 JsonNode *
 parse_json (const char *text, gssize length, std::string * error)
 {
-  std::unique_ptr<JsonParser, JsonParserDeleter> parser (json_parser_new_immutable ());
+  /* Mutable: an immutable parser seals every node, hashing every string
+   * of every message. */
+  std::unique_ptr<JsonParser, JsonParserDeleter> parser (json_parser_new ());
   GError *err = nullptr;
   if (!json_parser_load_from_data (parser.get (), text, length, &err)) {
     if (error)
@@ -436,6 +444,14 @@ encode_text_response_create (const std::string & instructions, const std::string
 std::optional<ServerEvent>
 decode_server_event (const char *text, gsize length, std::string * error)
 {
+  /* An audio delta's base64 is read from the message itself (see
+   * json_string_lift.h); short strings are not worth it. */
+  std::string_view lifted_delta;
+  std::string rest;
+  if (lift_json_string_member (text, length, "delta", kLiftMinLength, &lifted_delta, &rest)) {
+    text = rest.c_str ();
+    length = rest.size ();
+  }
   std::string parse_error;
   std::unique_ptr<JsonNode, JsonNodeDeleter> root (parse_json (text, length, &parse_error));
   if (!root) {
@@ -459,6 +475,11 @@ decode_server_event (const char *text, gsize length, std::string * error)
       break;
     }
   }
+  /* A second "delta" member json-glib read wins, as without the lift. */
+  auto delta_string = [obj, lifted_delta] () {
+    std::string parsed = get_string (obj, "delta");
+    return parsed.empty () ? std::string (lifted_delta) : parsed;
+  };
   ev.event_id = get_string (obj, "event_id");
   ev.response_id = get_string (obj, "response_id");
   ev.item_id = get_string (obj, "item_id");
@@ -498,20 +519,20 @@ decode_server_event (const char *text, gsize length, std::string * error)
       break;
     }
     case ServerEventType::kOutputAudioDelta: {
-      std::string delta = get_string (obj, "delta");
-      gsize len = 0;
-      /* decode_inplace works on our own copy; no second buffer. It wants
-       * at least 2 characters (a GLib critical otherwise): fewer is no audio. */
-      if (delta.size () >= 2) {
-        guchar *raw = g_base64_decode_inplace (&delta[0], &len);
-        ev.audio.assign (raw, raw + len);
-      }
+      const std::string parsed = get_string (obj, "delta");
+      const std::string_view delta = parsed.empty () ? lifted_delta : std::string_view (parsed);
+      /* Decoded straight into the event's buffer. */
+      ev.audio.resize (delta.size () / 4 * 3 + 3);
+      gint state = 0;
+      guint save = 0;
+      ev.audio.resize (g_base64_decode_step (delta.data (), delta.size (), ev.audio.data (),
+              &state, &save));
       break;
     }
     case ServerEventType::kOutputAudioTranscriptDelta:
     case ServerEventType::kOutputTextDelta:
     case ServerEventType::kInputTranscriptionDelta:
-      ev.text = get_string (obj, "delta");
+      ev.text = delta_string ();
       break;
     case ServerEventType::kOutputAudioTranscriptDone:
     case ServerEventType::kInputTranscriptionCompleted:
