@@ -152,9 +152,11 @@ RtpEngine::send_due (int64_t now)
         packet[12 + i] = audio[s.audio_pos];
         s.audio_pos = (s.audio_pos + 1) % audio.size ();
       }
+      /* Stamped before the send: on loopback the packet is in the
+       * launcher's socket queue by the time sendto returns. */
+      s.trace.sent_ns.push_back (monotonic_ns ());
       sendto (s.fd, packet, sizeof packet, MSG_DONTWAIT,
           reinterpret_cast<const sockaddr *> (&s.remote), sizeof s.remote);
-      s.trace.sent_ns.push_back (monotonic_ns ());
       s.trace.sent.insert (s.trace.sent.end (), packet + 12, packet + sizeof packet);
       s.next_send_ns += kPacketNs;
     }
@@ -165,11 +167,36 @@ void
 RtpEngine::receive (RtpStream *s)
 {
   uint8_t buffer[2048];
+  /* The kernel's receive time (SO_TIMESTAMPNS, CLOCK_REALTIME) on the
+   * monotonic clock: a packet's latency does not include the time this
+   * thread took to get to it. */
+  struct timespec real_now;
+  clock_gettime (CLOCK_REALTIME, &real_now);
+  const int64_t realtime_to_monotonic = monotonic_ns ()
+      - (static_cast<int64_t> (real_now.tv_sec) * 1000000000 + real_now.tv_nsec);
   for (;;) {
-    ssize_t n = recv (s->fd, buffer, sizeof buffer, MSG_DONTWAIT);
+    union {
+      char buf[CMSG_SPACE (sizeof (struct timespec))];
+      struct cmsghdr align;
+    } control;
+    struct iovec iov = { buffer, sizeof buffer };
+    struct msghdr msg {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+    ssize_t n = recvmsg (s->fd, &msg, MSG_DONTWAIT);
     if (n < 0)
       return;  /* EAGAIN, or the socket went away with the call */
-    const int64_t arrived = monotonic_ns ();
+    int64_t arrived = monotonic_ns ();
+    for (struct cmsghdr *c = CMSG_FIRSTHDR (&msg); c; c = CMSG_NXTHDR (&msg, c)) {
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+        struct timespec kernel;
+        memcpy (&kernel, CMSG_DATA (c), sizeof kernel);
+        arrived = std::min (arrived, static_cast<int64_t> (kernel.tv_sec) * 1000000000
+            + kernel.tv_nsec + realtime_to_monotonic);
+      }
+    }
     if (n < 12 || (buffer[0] >> 6) != 2) {
       s->stats.invalid++;
       continue;
@@ -203,6 +230,8 @@ RtpEngine::run ()
         epoll_event ev {};
         ev.events = EPOLLIN;
         ev.data.ptr = stream.get ();
+        const int on = 1;
+        setsockopt (stream->fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
         epoll_ctl (epoll_fd_, EPOLL_CTL_ADD, stream->fd, &ev);
         if (stream->next_send_ns == 0)
           stream->next_send_ns = monotonic_ns ();

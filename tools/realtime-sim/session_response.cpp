@@ -314,8 +314,8 @@ Session::send_audio_delta ()
   json_object_set_int_member (delta, "content_index", 0);
   json_object_set_string_member (delta, "delta", b64);
   g_free (b64);
+  log_audio_out (r.audio.data () + r.audio_pos, n);   /* stamped before the send */
   send (delta);
-  log_audio_out (r.audio.data () + r.audio_pos, n);
   stats_.deltas_out++;
   r.audio_pos += n;
   if (Item *item = find_item (r.item_id))
@@ -537,8 +537,10 @@ Session::echo_append (const uint8_t *raw, size_t len, const std::vector<int16_t>
   json_object_set_int_member (delta, "content_index", 0);
   json_object_set_string_member (delta, "delta", b64);
   g_free (b64);
-  send (delta);
+  /* Stamped as it goes to the socket, not after: the launcher may have
+   * read it before send() returns. */
   log_audio_out (bytes, n);
+  send (delta);
   stats_.deltas_out++;
   r.audio_pos += n;
   if (Item *item = find_item (r.item_id))
