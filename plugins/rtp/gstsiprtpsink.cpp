@@ -4,7 +4,9 @@
  * @see_also: siprtpsrc, rtppcmupay, rtppcmapay, udpsink
  *
  * Sends G.711 audio (`audio/x-mulaw` or `audio/x-alaw`, 8 kHz mono, the
- * codec the call negotiated) to the caller of one SIP call. Inside: a pacer
+ * codec the call negotiated) to the caller of one SIP call; 16-bit
+ * `audio/x-raw` at 8 kHz is encoded to that codec by the element itself (no
+ * encoder element per call after a resampler). Inside: a pacer
  * that writes the RTP packets → udpsink on the call's own socket, so the
  * caller gets our RTP from the port it sends to (symmetric RTP), addressed to
  * where its RTP really comes from (latched by siprtpsrc) or else to the SDP
@@ -66,6 +68,7 @@
  */
 #include "gstsiprtpsink.h"
 
+#include <gst/audio/audio.h>
 #include <gst/base/gstadapter.h>
 #include <gst/rtp/gstrtpbuffer.h>
 
@@ -80,6 +83,7 @@
 
 #include "../playout_marks.h"
 #include "dtmf_sender.h"
+#include "g711_codec.h"
 #include "siprtp_binding.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_sip_rtp_sink_debug);
@@ -181,6 +185,7 @@ struct State {
   bool flushing = true;
   bool eos = false;
   bool caps_ok = false;
+  bool raw_input = false;       /* audio/x-raw: encoded here */
   bool live_known = false;      /* upstream's liveness asked since caps */
   bool upstream_live = true;
   bool overflowing = false;     /* live audio being discarded (warned) */
@@ -273,7 +278,9 @@ static guint signals[LAST_SIGNAL];
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS,
     GST_STATIC_CAPS ("audio/x-mulaw, rate = (int) 8000, channels = (int) 1; "
-        "audio/x-alaw, rate = (int) 8000, channels = (int) 1"));
+        "audio/x-alaw, rate = (int) 8000, channels = (int) 1; "
+        "audio/x-raw, format = (string) " GST_AUDIO_NE (S16) ", rate = (int) 8000, "
+        "channels = (int) 1, layout = (string) interleaved"));
 
 #define gst_sip_rtp_sink_parent_class parent_class
 G_DEFINE_TYPE (GstSipRtpSink, gst_sip_rtp_sink, GST_TYPE_BIN);
@@ -596,11 +603,39 @@ gst_sip_rtp_sink_get_property (GObject * object, guint prop_id,
   }
 }
 
+/* The call's codec, or 16-bit audio the element encodes to it itself. */
 static GstCaps *
 codec_caps (G711 codec)
 {
-  return gst_caps_new_simple (voxbridge::g711_caps_name (codec),
+  GstCaps *caps = gst_caps_new_simple (voxbridge::g711_caps_name (codec),
       "rate", G_TYPE_INT, 8000, "channels", G_TYPE_INT, 1, nullptr);
+  gst_caps_append (caps, gst_caps_new_simple ("audio/x-raw",
+          "format", G_TYPE_STRING, GST_AUDIO_NE (S16), "rate", G_TYPE_INT, 8000,
+          "channels", G_TYPE_INT, 1, "layout", G_TYPE_STRING, "interleaved", nullptr));
+  return caps;
+}
+
+/* 16-bit audio from upstream, encoded to the call's codec (@codec); the
+ * queue and every count hold G.711, a byte per sample. */
+static GstBuffer *
+encode_raw (GstBuffer * raw, G711 codec)
+{
+  GstMapInfo in;
+  if (!gst_buffer_map (raw, &in, GST_MAP_READ)) {
+    gst_buffer_unref (raw);
+    return gst_buffer_new ();
+  }
+  const gsize samples = in.size / 2;
+  GstBuffer *out = gst_buffer_new_allocate (nullptr, samples, nullptr);
+  GstMapInfo map;
+  gst_buffer_map (out, &map, GST_MAP_WRITE);
+  voxbridge::g711_encode (codec, reinterpret_cast<const gint16 *> (in.data), samples, map.data);
+  gst_buffer_unmap (out, &map);
+  gst_buffer_unmap (raw, &in);
+  gst_buffer_copy_into (out, raw, static_cast<GstBufferCopyFlags> (GST_BUFFER_COPY_FLAGS
+          | GST_BUFFER_COPY_TIMESTAMPS), 0, -1);
+  gst_buffer_unref (raw);
+  return out;
 }
 
 static GstCaps *
@@ -666,6 +701,8 @@ gst_sip_rtp_sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
       gst_buffer_unref (buffer);
       return GST_FLOW_NOT_NEGOTIATED;
     }
+    if (state.raw_input)
+      buffer = encode_raw (buffer, state.codec);
     /* Silence (GAP) belongs to no item and is not sent: the pacer has its
      * own, and sending it would delay the audio after it. */
     AudioQueue & queue = state.queue;
@@ -739,6 +776,7 @@ gst_sip_rtp_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       std::lock_guard<std::mutex> guard (self->priv->lock);
       state.live_known = false;
       state.caps_ok = accept_caps_locked (self, caps);
+      state.raw_input = gst_structure_has_name (gst_caps_get_structure (caps, 0), "audio/x-raw");
       if (!state.caps_ok)
         GST_WARNING_OBJECT (self, "refusing %" GST_PTR_FORMAT
             ", the call uses %s", caps,
@@ -1561,6 +1599,7 @@ reset_stream_locked (State & state)
   state.flushing = false;
   state.eos = false;
   state.caps_ok = false;
+  state.raw_input = false;
   state.stream_started = false;
   state.finished = false;
   state.stopping = false;

@@ -5,7 +5,9 @@
  *
  * Receives the caller's RTP of one SIP call and outputs its G.711 audio as
  * `audio/x-mulaw` or `audio/x-alaw` (8 kHz mono), per the negotiated payload
- * type, timestamped in running time; a live source.
+ * type, timestamped in running time; a live source. When downstream takes
+ * neither (audioresample), the element decodes to 16-bit `audio/x-raw`
+ * itself, so a 24 kHz leg needs no decoder element per call.
  *
  * The element has no thread of its own. The call's socket is read by the
  * process's one RTP receive thread (rtp_receiver.h), which parses each
@@ -54,6 +56,7 @@
  */
 #include "gstsiprtpsrc.h"
 
+#include <gst/audio/audio.h>
 #include <gst/rtp/gstrtpbuffer.h>
 
 #include <array>
@@ -64,6 +67,7 @@
 #include <string>
 #include <vector>
 
+#include "g711_codec.h"
 #include "rtp_receiver.h"
 #include "rtp_reorder.h"
 #include "siprtp_binding.h"
@@ -203,6 +207,7 @@ struct Receiving {
   bool interrupted = false;
   G711 caps_codec = G711::PCMU;
   bool caps_sent = false;
+  bool decode = false;          /* downstream takes audio/x-raw only */
   GstClockTime next_pts = GST_CLOCK_TIME_NONE;    /* end of the last audio */
   guint64 lost_pending = 0;     /* declared lost since the last audio */
   bool flow_error_posted = false;
@@ -265,7 +270,9 @@ enum {
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC, GST_PAD_ALWAYS,
     GST_STATIC_CAPS ("audio/x-mulaw, rate = (int) 8000, channels = (int) 1; "
-        "audio/x-alaw, rate = (int) 8000, channels = (int) 1"));
+        "audio/x-alaw, rate = (int) 8000, channels = (int) 1; "
+        "audio/x-raw, format = (string) " GST_AUDIO_NE (S16) ", rate = (int) 8000, "
+        "channels = (int) 1, layout = (string) interleaved"));
 
 #define gst_sip_rtp_src_parent_class parent_class
 G_DEFINE_TYPE (GstSipRtpSrc, gst_sip_rtp_src, GST_TYPE_ELEMENT);
@@ -717,6 +724,18 @@ send_caps (GstSipRtpSrc * self, G711 codec)
     return;
   GstCaps *caps = gst_caps_new_simple (voxbridge::g711_caps_name (codec),
       "rate", G_TYPE_INT, 8000, "channels", G_TYPE_INT, 1, nullptr);
+  /* G.711 as it came when downstream takes it; else 16-bit audio, decoded
+   * here (no decoder element per call). */
+  GstPad *peer = gst_pad_get_peer (self->srcpad);
+  receiving.decode = peer && !gst_pad_query_accept_caps (peer, caps);
+  if (peer)
+    gst_object_unref (peer);
+  if (receiving.decode) {
+    gst_caps_unref (caps);
+    caps = gst_caps_new_simple ("audio/x-raw", "format", G_TYPE_STRING, GST_AUDIO_NE (S16),
+        "rate", G_TYPE_INT, 8000, "channels", G_TYPE_INT, 1,
+        "layout", G_TYPE_STRING, "interleaved", nullptr);
+  }
   gst_pad_push_event (self->srcpad, gst_event_new_caps (caps));
   gst_caps_unref (caps);
   if (!receiving.caps_sent) {
@@ -782,8 +801,19 @@ push_audio (GstSipRtpSrc * self, GstRTPBuffer * rtp, G711 codec,
     pts = MAX (pts, receiving.next_pts);
   }
 
-  GstBuffer *out = gst_rtp_buffer_get_payload_buffer (rtp);
+  send_caps (self, codec);
   const guint samples = gst_rtp_buffer_get_payload_len (rtp);   /* G.711 */
+  GstBuffer *out;
+  if (receiving.decode) {
+    out = gst_buffer_new_allocate (nullptr, samples * 2, nullptr);
+    GstMapInfo map;
+    gst_buffer_map (out, &map, GST_MAP_WRITE);
+    voxbridge::g711_decode (codec, static_cast<const guint8 *> (gst_rtp_buffer_get_payload (rtp)),
+        samples, reinterpret_cast<gint16 *> (map.data));
+    gst_buffer_unmap (out, &map);
+  } else {
+    out = gst_rtp_buffer_get_payload_buffer (rtp);
+  }
   const GstClockTime duration = gst_util_uint64_scale_int (samples,
       GST_SECOND, receiving.clock_rate);
   GST_BUFFER_PTS (out) = pts;
@@ -797,7 +827,6 @@ push_audio (GstSipRtpSrc * self, GstRTPBuffer * rtp, G711 codec,
     GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_RESYNC);
   receiving.discont = false;
 
-  send_caps (self, codec);
   if (receiving.lost_pending > 0)
     push_gap (self, pts);
   receiving.next_pts = pts + duration;

@@ -301,7 +301,9 @@ struct SrcFixture {
     return GST_PAD_PROBE_OK;
   }
 
-  explicit SrcFixture (const char *props = "address=127.0.0.1") {
+  /* @sink_caps: what the harness takes (default: anything). */
+  explicit SrcFixture (const char *props = "address=127.0.0.1",
+      const char *sink_caps = nullptr) {
     gchar *desc = g_strdup_printf ("siprtpsrc %s", props);
     src = gst_parse_launch (desc, nullptr);
     g_free (desc);
@@ -314,6 +316,8 @@ struct SrcFixture {
         record, this, nullptr);
     gst_object_unref (pad);
     h = gst_harness_new_with_element (src, nullptr, "src");
+    if (sink_caps)
+      gst_harness_set_sink_caps_str (h, sink_caps);
     gst_harness_play (h);
     guint p = 0;
     g_object_get (src, "local-port", &p, nullptr);
@@ -387,6 +391,39 @@ TEST (SipRtpSrc, ReordersPacketsAndOutputsMulaw)
   EXPECT_EQ (g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (latched)),
       peer.port);
   g_object_unref (latched);
+}
+
+/* Downstream that takes 16-bit audio only (a resampler): siprtpsrc decodes
+ * the call's G.711 itself, no decoder element in between. */
+TEST (SipRtpSrc, DecodesToRawAudioWhenDownstreamTakesNothingElse)
+{
+  SrcFixture f ("address=127.0.0.1 latency=5000",
+      "audio/x-raw, format=S16LE, rate=8000, channels=1, layout=interleaved");
+  ASSERT_NE (f.port, 0);
+  Peer peer;
+  /* mu-law 0x00, 0x80, 0xff: the extremes and zero. */
+  const std::pair<guint8, gint16> codes[] = { {0x00, -32124}, {0x80, 32124}, {0xff, 0} };
+  guint16 seq = 1;
+  for (const auto & code : codes)
+    peer.send_to (f.port, audio_packet (seq++, code.first));
+  ASSERT_TRUE (wait_for_received (f.src, 3));
+  GstClockTime pts = 0;
+  for (const auto & code : codes) {
+    GstBuffer *out = gst_harness_try_pull (f.h);
+    ASSERT_NE (out, nullptr) << "code " << int (code.first);
+    auto bytes = buffer_bytes (out);
+    ASSERT_EQ (bytes.size (), 2 * kFrame);
+    for (guint i = 0; i < kFrame; i++)
+      ASSERT_EQ (gint16 (bytes[2 * i] | (bytes[2 * i + 1] << 8)), code.second) << i;
+    EXPECT_EQ (GST_BUFFER_PTS (out), pts);
+    EXPECT_EQ (GST_BUFFER_DURATION (out), 20 * GST_MSECOND);
+    pts += 20 * GST_MSECOND;
+    gst_buffer_unref (out);
+  }
+  GstCaps *caps = gst_pad_get_current_caps (f.h->sinkpad);
+  ASSERT_NE (caps, nullptr);
+  EXPECT_STREQ (gst_structure_get_name (gst_caps_get_structure (caps, 0)), "audio/x-raw");
+  gst_caps_unref (caps);
 }
 
 TEST (SipRtpSrc, IsALiveSourceWithItsLatency)
@@ -898,13 +935,14 @@ struct SinkFixture {
   GstBus *bus;
   guint16 port;
 
-  explicit SinkFixture (const std::string & props) {
+  explicit SinkFixture (const std::string & props,
+      const char *src_caps = "audio/x-mulaw, rate=8000, channels=1") {
     sink = gst_parse_launch (("siprtpsink " + props).c_str (), nullptr);
     EXPECT_NE (sink, nullptr);
     bus = gst_bus_new ();
     gst_element_set_bus (sink, bus);
     h = gst_harness_new_with_element (sink, "sink", nullptr);
-    gst_harness_set_src_caps_str (h, "audio/x-mulaw, rate=8000, channels=1");
+    gst_harness_set_src_caps_str (h, src_caps);
     guint p = 0;
     g_object_get (sink, "local-port", &p, nullptr);
     port = p;
@@ -1043,6 +1081,36 @@ TEST (SipRtpSink, TalkSpurtStartsAtOnceWithMarkerAndRealTimeTimestamp)
   EXPECT_EQ (third.ts, second.ts + kFrame);
   EXPECT_TRUE (all_bytes (third.payload, 0x13));
   EXPECT_EQ (f.ms_property ("sent-ms"), 60u);
+  EXPECT_FALSE (peer.has_datagram ());
+}
+
+/* 16-bit audio from upstream (a resampler) is encoded to the call's codec by
+ * siprtpsink itself; the pacing and the counts are those of G.711. */
+TEST (SipRtpSink, EncodesRawAudioToTheCallsCodec)
+{
+  Peer peer;
+  SinkFixture f ("address=127.0.0.1 payload=8 remote=" + peer.address (),
+      "audio/x-raw, format=S16LE, rate=8000, channels=1, layout=interleaved");
+  RtpInfo silence = receive_rtp (peer);
+  EXPECT_EQ (silence.pt, 8);
+  EXPECT_TRUE (all_bytes (silence.payload, 0xd5));     /* A-law silence */
+  f.set_ms (27);
+  /* A-law of 1000 (alawenc gives 0xfa) for a whole packet. */
+  GstBuffer *buffer = gst_buffer_new_allocate (nullptr, 2 * kFrame, nullptr);
+  GstMapInfo map;
+  gst_buffer_map (buffer, &map, GST_MAP_WRITE);
+  for (guint i = 0; i < kFrame; i++) {
+    map.data[2 * i] = 1000 & 0xff;
+    map.data[2 * i + 1] = 1000 >> 8;
+  }
+  gst_buffer_unmap (buffer, &map);
+  EXPECT_EQ (gst_harness_push (f.h, buffer), GST_FLOW_OK);
+  RtpInfo first = receive_rtp (peer);
+  EXPECT_TRUE (first.marker);
+  EXPECT_EQ (first.pt, 8);
+  EXPECT_EQ (first.payload.size (), kFrame);
+  EXPECT_TRUE (all_bytes (first.payload, 0xfa));
+  EXPECT_EQ (f.ms_property ("sent-ms"), 20u);
   EXPECT_FALSE (peer.has_datagram ());
 }
 
