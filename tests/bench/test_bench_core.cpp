@@ -50,7 +50,9 @@ TEST (TimingLog, Parses)
   std::istringstream text (
       "s1 open 100\n"
       "s1 instructions 150 bench-3\n"
+      "s1 updated 160\n"
       "s1 in 200 0 160 0000abcd\n"
+      "s1 updated 260\n"
       "s1 out 210 0 160 0000abcd\n"
       "s2 open 300\n"
       "s1 close 400\n");
@@ -61,6 +63,8 @@ TEST (TimingLog, Parses)
   const SimSessionLog &s1 = sessions["s1"];
   EXPECT_EQ (s1.instructions, "bench-3");
   EXPECT_EQ (s1.open_ns, 100);
+  EXPECT_EQ (s1.updated_ns, 160);       /* the first session.updated: ready */
+  EXPECT_EQ (sessions["s2"].updated_ns, 0);
   ASSERT_EQ (s1.in.size (), 1u);
   EXPECT_EQ (s1.in[0].t_ns, 200);
   EXPECT_EQ (s1.in[0].len, 160u);
@@ -71,7 +75,7 @@ TEST (TimingLog, Parses)
 TEST (TimingLog, RejectsMalformedLines)
 {
   for (const char *bad : {"s1 in 200 0 160\n", "s1 in x 0 160 0000abcd\n",
-           "s1 out 1 2 3 nothex!!\n", "s1 teleport 5\n", "s1\n"}) {
+           "s1 out 1 2 3 nothex!!\n", "s1 teleport 5\n", "s1\n", "s1 updated\n"}) {
     std::istringstream text (std::string ("s0 open 1\n") + bad);
     std::map<std::string, SimSessionLog> sessions;
     std::string error;

@@ -653,7 +653,8 @@ run_benchmark (const RunSettings &settings, const Paths &paths,
   for (const auto &[id, session] : sessions)
     by_name[session.instructions] = &session;
 
-  std::vector<double> to_ai, to_caller, round_trip, setup_answer, setup_audio, cutoffs;
+  std::vector<double> to_ai, to_caller, round_trip, setup_answer, setup_local, setup_audio,
+      cutoffs;
   bool all_verified = true;
   for (auto &c : driver.calls ()) {
     if (c->answer_ns != 0)
@@ -669,6 +670,13 @@ run_benchmark (const RunSettings &settings, const Paths &paths,
     auto it = by_name.find (c->name);
     if (it == by_name.end ())
       continue;
+    /* The AI connect, as the server saw it: WebSocket open to session.updated
+     * sent. The TCP connect and the upgrade before, and the delivery of
+     * session.updated after, stay in the launcher's part. */
+    const SimSessionLog &sim = *it->second;
+    if (c->answer_ns != 0 && sim.open_ns != 0 && sim.updated_ns >= sim.open_ns)
+      setup_local.push_back (static_cast<double> ((c->answer_ns - c->dial_ns) -
+              (sim.updated_ns - sim.open_ns)) / 1e6);
     if (barge_in_mode) {
       BargeInCutoffs b = barge_in_cutoffs (s.trace, *it->second);
       cutoffs.insert (cutoffs.end (), b.cutoff_ms.begin (), b.cutoff_ms.end ());
@@ -695,6 +703,7 @@ run_benchmark (const RunSettings &settings, const Paths &paths,
   result.to_caller = summarize (to_caller);
   result.round_trip = summarize (round_trip);
   result.setup_answer = summarize (setup_answer);
+  result.setup_without_ai = summarize (setup_local);
   result.setup_first_audio = summarize (setup_audio);
   result.barge_in_cutoff = summarize (cutoffs);
   if (result.calls_correlated < result.calls_answered)

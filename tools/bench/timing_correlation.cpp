@@ -44,6 +44,11 @@ parse_timing_log (std::istream &input, std::map<std::string, SimSessionLog> *ses
       ok = static_cast<bool> (fields >> t);
       if (ok)
         session.speech_started_ns.push_back (t);
+    } else if (kind == "updated") {
+      int64_t t;
+      ok = static_cast<bool> (fields >> t);
+      if (ok && session.updated_ns == 0)
+        session.updated_ns = t;
     } else if (kind == "close") {
       int64_t t;
       ok = static_cast<bool> (fields >> t);

@@ -36,6 +36,7 @@ struct SimSessionLog {
   std::string id;
   std::string instructions;  /* the benchmark puts the caller's name here */
   int64_t open_ns = 0;
+  int64_t updated_ns = 0;    /* the first session.updated: the session is ready */
   std::vector<SimChunk> in;
   std::vector<SimChunk> out;
   std::vector<int64_t> speech_started_ns;  /* when the server sent speech_started */

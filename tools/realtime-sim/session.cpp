@@ -175,6 +175,8 @@ Session::on_session_update (JsonObject *event, ProtocolError *error)
   JsonObject *updated = json_object_new ();
   json_object_set_string_member (updated, "type", "session.updated");
   json_object_set_object_member (updated, "session", session_to_json (config_));
+  if (env_.timing_log)
+    env_.timing_log->session_event (config_.id, "updated", monotonic_ns ());
   send (updated);
   return true;
 }
