@@ -67,6 +67,18 @@ check_deployment (const std::string & config_path)
     return check;
   const DeploymentConfig & config = *result.config;
   check_environment (config, check);
+  const DeploymentCheck pipelines = check_route_pipelines (config);
+  check.errors.insert (check.errors.end (), pipelines.errors.begin (), pipelines.errors.end ());
+  check.warnings.insert (check.warnings.end (), pipelines.warnings.begin (),
+      pipelines.warnings.end ());
+  check.notes.insert (check.notes.end (), pipelines.notes.begin (), pipelines.notes.end ());
+  return check;
+}
+
+DeploymentCheck
+check_route_pipelines (const DeploymentConfig & config)
+{
+  DeploymentCheck check;
   for (const Route & route : config.routes) {
     check_pipeline (config, route, route.pipeline_file, check);
     if (!route.fallback_pipeline_file.empty ())

@@ -21,4 +21,11 @@ struct DeploymentCheck {
 /* Needs gst_init () for the build step. */
 DeploymentCheck check_deployment (const std::string & config_path);
 
+struct DeploymentConfig;
+/* The pipeline part of the check, for a config already loaded: the daemon
+ * runs it before taking calls, so that loading the plugins and setting up
+ * the element classes is not left to the first call's setup (it made the
+ * first call's INVITE -> 200 OK about 20 ms slower than the others). */
+DeploymentCheck check_route_pipelines (const DeploymentConfig & config);
+
 }  // namespace voxbridge::launcher

@@ -72,6 +72,14 @@ run_daemon (const char *path)
     return 1;
   }
 
+  /* Builds every route's graph once (not run): a broken one is reported
+   * now, and the first call does not pay for loading the plugins. */
+  const auto pipelines = voxbridge::launcher::check_route_pipelines (*loaded.config);
+  for (const auto & problem : pipelines.errors)
+    g_printerr ("voxbridge: warning: %s (calls on this route will be refused)\n", problem.c_str ());
+  for (const auto & problem : pipelines.warnings)
+    g_printerr ("voxbridge: warning: %s\n", problem.c_str ());
+
   int status = 0;
   {
     voxbridge::launcher::Daemon daemon (std::move (*loaded.config));
