@@ -3,6 +3,7 @@
 #include "rtp_receiver.h"
 
 #include <sys/epoll.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <cstring>
@@ -20,6 +21,9 @@ namespace {
 
 /* Datagrams read from one socket per wakeup before the others get a turn. */
 constexpr int kMaxDatagramsPerTurn = 32;
+/* RTP audio fits a 1500-byte MTU many times over; a larger datagram is not
+ * RTP we can take and is dropped (with a warning). */
+constexpr int kMaxDatagramSize = 4096;
 constexpr int kMaxEvents = 64;
 
 struct Entry {
@@ -82,11 +86,51 @@ run_due_deadlines ()
   }
 }
 
+/* One recvmmsg per ready socket and turn: it returns every datagram queued
+ * (up to kMaxDatagramsPerTurn) in one system call, where reading until
+ * EAGAIN cost a second, empty call per packet (a call's socket rarely holds
+ * more than one). What it leaves is reported again by the level-triggered
+ * epoll on the next turn. */
+struct ReceiveSlots {
+  std::vector<guint8> bytes = std::vector<guint8> (kMaxDatagramsPerTurn * kMaxDatagramSize);
+  struct mmsghdr headers[kMaxDatagramsPerTurn];
+  struct iovec vectors[kMaxDatagramsPerTurn];
+  struct sockaddr_storage from[kMaxDatagramsPerTurn];
+
+  int receive (int fd)
+  {
+    for (int k = 0; k < kMaxDatagramsPerTurn; k++) {
+      vectors[k].iov_base = bytes.data () + k * kMaxDatagramSize;
+      vectors[k].iov_len = kMaxDatagramSize;
+      memset (&headers[k], 0, sizeof (headers[k]));
+      headers[k].msg_hdr.msg_name = &from[k];
+      headers[k].msg_hdr.msg_namelen = sizeof (from[k]);
+      headers[k].msg_hdr.msg_iov = &vectors[k];
+      headers[k].msg_hdr.msg_iovlen = 1;
+    }
+    return recvmmsg (fd, headers, kMaxDatagramsPerTurn, MSG_DONTWAIT, nullptr);
+  }
+};
+
+/* At most one warning every ten seconds: a peer sending oversized datagrams
+ * sends them 50 times a second. */
+void
+warn_oversized (int fd)
+{
+  static gint64 last_warning = 0;
+  const gint64 now = g_get_monotonic_time ();
+  if (last_warning != 0 && now - last_warning < 10 * G_USEC_PER_SEC)
+    return;
+  last_warning = now;
+  g_warning ("RTP receiver: dropped a datagram of more than %d bytes on socket %d "
+      "(not RTP audio)", kMaxDatagramSize, fd);
+}
+
 /* Reads what the ready sockets have and runs the due deadlines. */
 void
 receive_ready ()
 {
-  static std::vector<guint8> datagram (65536);
+  static ReceiveSlots slots;    /* only the I/O thread receives */
   struct epoll_event events[kMaxEvents];
   int n = epoll_wait (epoll_fd, events, kMaxEvents, 0);
   if (n < 0) {
@@ -101,17 +145,19 @@ receive_ready ()
     auto it = entries.find (id);
     if (it == entries.end ())
       continue;
+    const int count = slots.receive (it->second.fd);
+    if (count <= 0)
+      continue;         /* nothing after all (EAGAIN), or an error the next read reports again */
     gint64 delay = RtpReceiver::kNoDeadline;
     bool any = false;
-    for (int k = 0; k < kMaxDatagramsPerTurn; k++) {
-      struct sockaddr_storage from;
-      socklen_t from_len = sizeof (from);
-      ssize_t size = recvfrom (it->second.fd, datagram.data (), datagram.size (),
-          MSG_DONTWAIT, reinterpret_cast<struct sockaddr *> (&from), &from_len);
-      if (size < 0)
-        break;        /* drained (EAGAIN), or an error the next read reports again */
-      delay = it->second.handler (datagram.data (), static_cast<gsize> (size),
-          from, from_len);
+    for (int k = 0; k < count; k++) {
+      const struct msghdr & header = slots.headers[k].msg_hdr;
+      if (header.msg_flags & MSG_TRUNC) {
+        warn_oversized (it->second.fd);
+        continue;
+      }
+      delay = it->second.handler (static_cast<const guint8 *> (slots.vectors[k].iov_base),
+          slots.headers[k].msg_len, slots.from[k], header.msg_namelen);
       any = true;
     }
     if (any)
