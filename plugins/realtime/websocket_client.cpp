@@ -4,10 +4,17 @@
 #include <libsoup/soup.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/epoll.h>
 
 #include <cstring>
 
+#include "io_poller.h"
+#include "io_thread.h"
+
 namespace voxbridge::realtime {
+
+using voxbridge::IoPoller;
+using voxbridge::IoThread;
 
 namespace {
 
@@ -307,16 +314,25 @@ WebSocketClient::clear_handlers ()
 void
 WebSocketClient::start_reading ()
 {
-  /* The socket's own source, not the stream's pollable source: that one has
-   * a child source, and GLib takes every dispatched source's fd out of the
-   * poll set and puts it back (two wakeup writes per message) unless it may
-   * recurse. Reads drain the stream (a TLS one too), so nothing stays
-   * buffered above the socket while it is not readable. */
-  read_source_ = g_socket_create_source (socket_,
-      static_cast<GIOCondition> (G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr);
-  g_source_set_callback (read_source_, G_SOURCE_FUNC (on_readable), this, nullptr);
-  g_source_set_can_recurse (read_source_, TRUE);
-  g_source_attach (read_source_, g_main_context_get_thread_default ());
+  /* On the I/O thread the socket joins its epoll set (io_poller.h), so a
+   * pass costs the sockets that are ready, not GLib's poll over every
+   * call's. Elsewhere (a context of its own) the socket's own source, not
+   * the stream's pollable source: that one has a child source, and GLib
+   * takes every dispatched source's fd out of the poll set and puts it back
+   * (two wakeup writes per message) unless it may recurse. Either way reads
+   * drain the stream (a TLS one too), so nothing stays buffered above the
+   * socket while it is not readable. */
+  if (IoThread::is_current ()) {
+    read_watch_ = IoPoller::watch (g_socket_get_fd (socket_), EPOLLIN,
+        [this] (guint32) { on_readable (nullptr, G_IO_IN, this); });
+  }
+  if (read_watch_ == 0) {
+    read_source_ = g_socket_create_source (socket_,
+        static_cast<GIOCondition> (G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr);
+    g_source_set_callback (read_source_, G_SOURCE_FUNC (on_readable), this, nullptr);
+    g_source_set_can_recurse (read_source_, TRUE);
+    g_source_attach (read_source_, g_main_context_get_thread_default ());
+  }
   /* The upgrade answer may have come with the first frames. */
   if (reader_.buffered () > 0) {
     GSource *idle = g_idle_source_new ();
@@ -560,6 +576,8 @@ WebSocketClient::finish (guint16 code, const std::string & reason)
 void
 WebSocketClient::release_io ()
 {
+  IoPoller::unwatch (read_watch_);     /* before the socket closes */
+  read_watch_ = 0;
   for (GSource **source : { &read_source_, &write_source_, &keepalive_source_, &close_timeout_ }) {
     if (*source) {
       g_source_destroy (*source);

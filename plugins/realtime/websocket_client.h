@@ -95,7 +95,8 @@ class WebSocketClient : public std::enable_shared_from_this<WebSocketClient> {
   std::vector<guint8> outgoing_;    /* frames not yet written */
   gsize outgoing_sent_ = 0;
   gsize max_unsent_;
-  GSource *read_source_ = nullptr;
+  guint64 read_watch_ = 0;      /* in the I/O poller, on the I/O thread */
+  GSource *read_source_ = nullptr;   /* elsewhere */
   GSource *write_source_ = nullptr;
   GSource *keepalive_source_ = nullptr;
   GSource *close_timeout_ = nullptr;

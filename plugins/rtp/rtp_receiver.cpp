@@ -1,5 +1,5 @@
-/* Process-wide RTP reception (epoll over every call's socket) on the
- * network I/O thread. */
+/* Process-wide RTP reception on the network I/O thread: every call's socket
+ * in the I/O poller's epoll set, the reorder deadlines in one GSource. */
 #include "rtp_receiver.h"
 
 #include <sys/epoll.h>
@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "io_poller.h"
 #include "io_thread.h"
 
 namespace voxbridge {
@@ -24,24 +25,22 @@ constexpr int kMaxDatagramsPerTurn = 32;
 /* RTP audio fits a 1500-byte MTU many times over; a larger datagram is not
  * RTP we can take and is dropped (with a warning). */
 constexpr int kMaxDatagramSize = 4096;
-constexpr int kMaxEvents = 64;
 
 struct Entry {
   int fd;
+  guint64 watch = 0;            /* the I/O poller's */
   RtpReceiver::Handler handler;
   RtpReceiver::OnDeadline on_deadline;
   gint64 deadline = RtpReceiver::kNoDeadline;  /* monotonic µs */
 };
 
-/* Held while callbacks run and while entries change: once remove() has the
- * lock, its callbacks are not running and the entry is gone for the next
- * turn. */
+/* Held while callbacks run and while entries change. Never taken before
+ * the I/O poller's lock (its callbacks take this one). */
 std::mutex lock;
 std::map<guint64, Entry> entries;
 /* (deadline, id) of the entries that asked for one, earliest first. */
 std::set<std::pair<gint64, guint64>> deadlines;
 guint64 last_id = 0;
-int epoll_fd = -1;
 
 /* Called with the lock. */
 void
@@ -126,55 +125,38 @@ warn_oversized (int fd)
       "(not RTP audio)", kMaxDatagramSize, fd);
 }
 
-/* Reads what the ready sockets have and runs the due deadlines. */
+/* @id's socket is readable (the I/O poller's callback). */
 void
-receive_ready ()
+receive_from (guint64 id)
 {
   static ReceiveSlots slots;    /* only the I/O thread receives */
-  struct epoll_event events[kMaxEvents];
-  int n = epoll_wait (epoll_fd, events, kMaxEvents, 0);
-  if (n < 0) {
-    if (errno != EINTR)
-      g_warning ("RTP receiver: epoll_wait failed: %s", g_strerror (errno));
-    n = 0;
-  }
   std::lock_guard<std::mutex> guard (lock);
-  for (int i = 0; i < n; i++) {
-    /* An entry removed since the poll is simply not found. */
-    const guint64 id = events[i].data.u64;
-    auto it = entries.find (id);
-    if (it == entries.end ())
+  auto it = entries.find (id);
+  if (it == entries.end ())
+    return;
+  const int count = slots.receive (it->second.fd);
+  if (count <= 0)
+    return;             /* nothing after all (EAGAIN), or an error the next read reports again */
+  gint64 delay = RtpReceiver::kNoDeadline;
+  bool any = false;
+  for (int k = 0; k < count; k++) {
+    const struct msghdr & header = slots.headers[k].msg_hdr;
+    if (header.msg_flags & MSG_TRUNC) {
+      warn_oversized (it->second.fd);
       continue;
-    const int count = slots.receive (it->second.fd);
-    if (count <= 0)
-      continue;         /* nothing after all (EAGAIN), or an error the next read reports again */
-    gint64 delay = RtpReceiver::kNoDeadline;
-    bool any = false;
-    for (int k = 0; k < count; k++) {
-      const struct msghdr & header = slots.headers[k].msg_hdr;
-      if (header.msg_flags & MSG_TRUNC) {
-        warn_oversized (it->second.fd);
-        continue;
-      }
-      delay = it->second.handler (static_cast<const guint8 *> (slots.vectors[k].iov_base),
-          slots.headers[k].msg_len, slots.from[k], header.msg_namelen);
-      any = true;
     }
-    if (any)
-      set_deadline (id, it->second, delay, g_get_monotonic_time ());
+    delay = it->second.handler (static_cast<const guint8 *> (slots.vectors[k].iov_base),
+        slots.headers[k].msg_len, slots.from[k], header.msg_namelen);
+    any = true;
   }
-  run_due_deadlines ();
+  if (any)
+    set_deadline (id, it->second, delay, g_get_monotonic_time ());
 }
 
-/* A GSource on the I/O thread's context: the epoll fd stands for every
- * call's socket in the poll, and the earliest deadline is its timeout. */
-struct ReceiverSource {
-  GSource source;
-  gpointer epoll_tag;
-};
-
+/* The receivers' deadlines on the I/O thread: the earliest is the source's
+ * timeout. */
 gboolean
-receiver_prepare (GSource *, gint * timeout)
+deadlines_prepare (GSource *, gint * timeout)
 {
   std::lock_guard<std::mutex> guard (lock);
   *timeout = wait_timeout_ms ();
@@ -182,50 +164,38 @@ receiver_prepare (GSource *, gint * timeout)
 }
 
 gboolean
-receiver_check (GSource * source)
+deadlines_check (GSource *)
 {
-  auto *rs = reinterpret_cast<ReceiverSource *> (source);
-  if (g_source_query_unix_fd (source, rs->epoll_tag) & G_IO_IN)
-    return TRUE;
   std::lock_guard<std::mutex> guard (lock);
   return wait_timeout_ms () == 0;
 }
 
 gboolean
-receiver_dispatch (GSource *, GSourceFunc, gpointer)
+deadlines_dispatch (GSource *, GSourceFunc, gpointer)
 {
-  receive_ready ();
+  std::lock_guard<std::mutex> guard (lock);
+  run_due_deadlines ();
   return G_SOURCE_CONTINUE;
 }
 
-GSourceFuncs receiver_funcs = { receiver_prepare, receiver_check, receiver_dispatch, nullptr,
+GSourceFuncs deadline_funcs = { deadlines_prepare, deadlines_check, deadlines_dispatch, nullptr,
   nullptr, nullptr };
 
-bool
-ensure_source ()
+void
+ensure_deadline_source ()
 {
   static gsize once = 0;
   if (g_once_init_enter (&once)) {
-    epoll_fd = epoll_create1 (EPOLL_CLOEXEC);
-    if (epoll_fd < 0) {
-      g_warning ("RTP receiver: epoll_create1 failed: %s", g_strerror (errno));
-    } else {
-      /* On the thread that runs the Realtime sessions too: a caller's packet
-       * becomes its input_audio_buffer.append on the same thread, with no
-       * hand-over between threads per packet. */
-      GSource *source = g_source_new (&receiver_funcs, sizeof (ReceiverSource));
-      g_source_set_name (source, "voxbridge RTP receiver");
-      reinterpret_cast<ReceiverSource *> (source)->epoll_tag =
-          g_source_add_unix_fd (source, epoll_fd, G_IO_IN);
-      /* Not blocked per dispatch: GLib would take the fd out of the poll set
-       * and put it back, two wakeup writes per turn. */
-      g_source_set_can_recurse (source, TRUE);
-      g_source_attach (source, IoThread::context ());
-      g_source_unref (source);  /* the context keeps it for the process's life */
-    }
+    /* On the thread that runs the Realtime sessions too: a caller's packet
+     * becomes its input_audio_buffer.append on the same thread, with no
+     * hand-over between threads per packet. */
+    GSource *source = g_source_new (&deadline_funcs, sizeof (GSource));
+    g_source_set_name (source, "voxbridge RTP deadlines");
+    g_source_set_can_recurse (source, TRUE);
+    g_source_attach (source, IoThread::context ());
+    g_source_unref (source);    /* the context keeps it for the process's life */
     g_once_init_leave (&once, 1);
   }
-  return epoll_fd >= 0;
 }
 
 }  // namespace
@@ -233,20 +203,23 @@ ensure_source ()
 guint64
 RtpReceiver::add (GSocket * socket, Handler handler, OnDeadline on_deadline)
 {
-  if (!ensure_source ())
-    return 0;
-  std::lock_guard<std::mutex> guard (lock);
-  const guint64 id = ++last_id;
+  ensure_deadline_source ();
   const int fd = g_socket_get_fd (socket);
-  struct epoll_event event;
-  memset (&event, 0, sizeof (event));
-  event.events = EPOLLIN;
-  event.data.u64 = id;
-  if (epoll_ctl (epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0) {
-    g_warning ("RTP receiver: cannot watch socket %d: %s", fd, g_strerror (errno));
+  guint64 id;
+  {
+    std::lock_guard<std::mutex> guard (lock);
+    id = ++last_id;
+    entries.emplace (id, Entry { fd, 0, std::move (handler), std::move (on_deadline) });
+  }
+  /* Outside our lock: the poller's callbacks take it under the poller's. */
+  const guint64 watch = IoPoller::watch (fd, EPOLLIN, [id] (guint32) { receive_from (id); });
+  std::lock_guard<std::mutex> guard (lock);
+  if (watch == 0) {
+    g_warning ("RTP receiver: cannot watch socket %d", fd);
+    entries.erase (id);
     return 0;
   }
-  entries.emplace (id, Entry { fd, std::move (handler), std::move (on_deadline) });
+  entries.at (id).watch = watch;
   return id;
 }
 
@@ -255,11 +228,21 @@ RtpReceiver::remove (guint64 id)
 {
   if (id == 0)
     return;
+  guint64 watch = 0;
+  {
+    std::lock_guard<std::mutex> guard (lock);
+    auto it = entries.find (id);
+    if (it == entries.end ())
+      return;
+    watch = it->second.watch;
+  }
+  /* When this returns the socket's callback is not running and never runs
+   * again; then the entry goes, and with it its deadline. */
+  IoPoller::unwatch (watch);
   std::lock_guard<std::mutex> guard (lock);
   auto it = entries.find (id);
   if (it == entries.end ())
     return;
-  epoll_ctl (epoll_fd, EPOLL_CTL_DEL, it->second.fd, nullptr);
   if (it->second.deadline != kNoDeadline)
     deadlines.erase ({it->second.deadline, id});
   entries.erase (it);

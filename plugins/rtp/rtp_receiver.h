@@ -1,7 +1,7 @@
 #pragma once
 /* How every siprtpsrc of the process receives its RTP: an epoll set of all
  * calls' sockets, watched by the process's network I/O thread
- * (io_thread.h, which also runs the Realtime sessions), so that 200 calls
+ * (io_thread.h, io_poller.h; it also runs the Realtime sessions), so that 200 calls
  * cost no thread and one wakeup per burst of datagrams, not a udpsrc thread
  * (and a poll over one socket) each. A datagram is handed to its receiver's
  * callback on that thread, and so is a receiver's deadline (a reorder buffer
