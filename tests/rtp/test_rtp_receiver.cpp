@@ -81,16 +81,26 @@ struct Received {
   }
 };
 
-TEST (RtpReceiver, DeliversEveryQueuedDatagramInOrderWithItsSender)
-{
+/* A receiving socket and a peer sending to it from a port of its own. */
+class RtpReceiverTest : public testing::Test {
+ protected:
+  void TearDown () override
+  {
+    g_object_unref (peer);
+    g_object_unref (socket);
+  }
   GSocket *socket = bound_udp_socket ();
   GSocket *peer = bound_udp_socket ();
+  Received received;
+};
+
+TEST_F (RtpReceiverTest, DeliversEveryQueuedDatagramInOrderWithItsSender)
+{
   /* Queued before the receiver watches the socket: one turn finds them all. */
   const int kCount = 50;        /* more than one turn takes */
   for (int i = 0; i < kCount; i++)
     send_to (peer, socket, "packet " + std::to_string (i));
 
-  Received received;
   guint64 id = RtpReceiver::add (socket, received.handler ());
   ASSERT_NE (id, 0u);
   ASSERT_TRUE (received.wait_for (kCount));
@@ -101,15 +111,10 @@ TEST (RtpReceiver, DeliversEveryQueuedDatagramInOrderWithItsSender)
     EXPECT_EQ (received.datagrams[i], "packet " + std::to_string (i));
     EXPECT_EQ (received.from_ports[i], local_port (peer));
   }
-  g_object_unref (peer);
-  g_object_unref (socket);
 }
 
-TEST (RtpReceiver, DropsAnOversizedDatagramAndKeepsTheOnesAroundIt)
+TEST_F (RtpReceiverTest, DropsAnOversizedDatagramAndKeepsTheOnesAroundIt)
 {
-  GSocket *socket = bound_udp_socket ();
-  GSocket *peer = bound_udp_socket ();
-  Received received;
   guint64 id = RtpReceiver::add (socket, received.handler ());
   ASSERT_NE (id, 0u);
 
@@ -121,15 +126,10 @@ TEST (RtpReceiver, DropsAnOversizedDatagramAndKeepsTheOnesAroundIt)
   std::this_thread::sleep_for (std::chrono::milliseconds (100));
   RtpReceiver::remove (id);
   EXPECT_EQ (received.datagrams, (std::vector<std::string> { "before", "after" }));
-  g_object_unref (peer);
-  g_object_unref (socket);
 }
 
-TEST (RtpReceiver, CallsTheDeadlineAHandlerAskedFor)
+TEST_F (RtpReceiverTest, CallsTheDeadlineAHandlerAskedFor)
 {
-  GSocket *socket = bound_udp_socket ();
-  GSocket *peer = bound_udp_socket ();
-  Received received;
   std::atomic<gint64> fired_at { 0 };
   guint64 id = RtpReceiver::add (socket, received.handler (30 * 1000), [&] () -> gint64 {
         fired_at = g_get_monotonic_time ();
@@ -151,15 +151,10 @@ TEST (RtpReceiver, CallsTheDeadlineAHandlerAskedFor)
   std::this_thread::sleep_for (std::chrono::milliseconds (100));
   RtpReceiver::remove (id);
   EXPECT_EQ (received.deadlines, 1);
-  g_object_unref (peer);
-  g_object_unref (socket);
 }
 
-TEST (RtpReceiver, DeliversNothingAfterRemove)
+TEST_F (RtpReceiverTest, DeliversNothingAfterRemove)
 {
-  GSocket *socket = bound_udp_socket ();
-  GSocket *peer = bound_udp_socket ();
-  Received received;
   guint64 id = RtpReceiver::add (socket, received.handler ());
   ASSERT_NE (id, 0u);
   send_to (peer, socket, "one");
@@ -168,8 +163,6 @@ TEST (RtpReceiver, DeliversNothingAfterRemove)
   send_to (peer, socket, "two");
   EXPECT_FALSE (received.wait_for (2, 1));
   EXPECT_EQ (received.datagrams, (std::vector<std::string> { "one" }));
-  g_object_unref (peer);
-  g_object_unref (socket);
 }
 
 }  // namespace
