@@ -6,13 +6,20 @@
  * Sends G.711 audio (`audio/x-mulaw` or `audio/x-alaw`, 8 kHz mono, the
  * codec the call negotiated) to the caller of one SIP call; 16-bit
  * `audio/x-raw` at 8 kHz is encoded to that codec by the element itself (no
- * encoder element per call after a resampler). Inside: a pacer
- * that writes the RTP packets → udpsink on the call's own socket, so the
- * caller gets our RTP from the port it sends to (symmetric RTP), addressed to
- * where its RTP really comes from (latched by siprtpsrc) or else to the SDP
- * address. The pacer packetises itself (GstRTPBuffer) rather than through
- * rtppcmupay because DTMF events must share the audio's SSRC, sequence
- * numbers and timestamps.
+ * encoder element per call after a resampler). Inside: a pacer that writes
+ * each RTP packet into a reused buffer and sends it with one sendto() on the
+ * call's own socket (no GstBuffer, pad push or udpsink per packet: at a few
+ * hundred calls that path was a visible part of the CPU), so the caller gets
+ * our RTP from the port it sends to (symmetric RTP), addressed to where its
+ * RTP really comes from (latched by siprtpsrc) or else to the SDP address.
+ * The destination is worked out again only when the latch or the SDP
+ * changes; a host name is resolved then, once. A packet the kernel has no
+ * room for (EAGAIN, ENOBUFS) is dropped and counted (`packets-dropped` in
+ * `stats`); any other send error (an unreachable network, the caller gone)
+ * is counted (`send-errors`) and logged once per kind, never an element
+ * error: the SIP side ends the call, RTP keeps its pace until then. The
+ * pacer packetises itself rather than through rtppcmupay because DTMF
+ * events must share the audio's SSRC, sequence numbers and timestamps.
  *
  * RTP never stops (trunks hang up on RTP inactivity): while upstream sends
  * nothing, the pacer sends a packet of silence every ptime, on slots at
@@ -48,7 +55,8 @@
  * buffer that was not GAP silence (silence fill does not count: zero means
  * the answer has been heard). On an upstream
  * flush the element posts `siprtp-flushed` with `segment-sent-ms`,
- * `dropped-ms` (queued audio thrown away) and `call-id`.
+ * `dropped-ms` (queued audio thrown away) and `call-id`. After an upstream
+ * EOS the queued audio goes out, then the element posts EOS (it is a sink).
  *
  * Barge-in accounting: realtimesrc marks where each answer item of the model
  * begins (see playout_marks.h); the element counts per item the audio that
@@ -68,10 +76,15 @@
  */
 #include "gstsiprtpsink.h"
 
+#include <gio/gio.h>
 #include <gst/audio/audio.h>
 #include <gst/base/gstadapter.h>
-#include <gst/rtp/gstrtpbuffer.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -109,6 +122,9 @@ GST_DEBUG_CATEGORY_STATIC (gst_sip_rtp_sink_debug);
 #define MAX_LATENESS (200 * GST_MSECOND)
 /* Packets one call of the pacer sends at most (a late clock). */
 #define MAX_PACKETS_PER_SERVICE 16
+/* RTP header without CSRCs or extension (RFC 3550 5.1). */
+#define RTP_HEADER_BYTES 12
+#define MAX_PACKET_BYTES (RTP_HEADER_BYTES + MAX_PTIME * 8)
 
 using voxbridge::CallBinding;
 using voxbridge::DtmfSender;
@@ -164,6 +180,8 @@ struct Counters {
   guint64 segment_audio_bytes = 0;
   guint64 discarded_audio_bytes = 0;
   guint64 dtmf_packets = 0;
+  guint64 packets_dropped = 0;  /* no room in the socket buffer */
+  guint64 send_errors = 0;      /* any other failed send */
   gint last_seq = -1;
   guint32 last_rtptime = 0;
   guint32 ssrc = 0;
@@ -200,7 +218,8 @@ struct State {
   bool finished = false;        /* sent EOS or failed: idle until READY */
   bool stopping = false;        /* PAUSED→READY: no more slots */
   bool discont = false;         /* packets were skipped or not delivered */
-  bool stream_started = false;
+  bool stream_started = false;  /* the first packet was built */
+  guint32 eos_seqnum = GST_SEQNUM_INVALID;  /* of upstream's EOS */
   Pace pace = Pace::kGrid;
   bool grid_resync = false;     /* next_tick is stale: find the next slot */
   GstClockTime next_tick = 0;   /* running time of the next silence slot */
@@ -212,8 +231,18 @@ struct State {
   GstClockTime ts_origin = 0;   /* running time of RTP time ts_base */
   guint32 last_ts = 0;          /* RTP timestamp of the last packet */
   bool have_last_ts = false;
-  std::string dest_host;        /* what udpsink sends to now */
+
+  /* where packets go: worked out again only when the latch or the SDP
+   * changes (the pacer, under tick_lock, is the only one that does) */
+  int fd = -1;                  /* the call's socket */
+  GSocketFamily family = G_SOCKET_FAMILY_IPV4;
+  std::string dest_host;        /* destination as the stats show it */
   guint16 dest_port = 0;
+  GSocketAddress *dest_latched = nullptr;  /* the latch dest_* came from */
+  bool dest_known = false;      /* dest_* follow the current SDP/latch */
+  sockaddr_storage dest_addr {};  /* dest_host resolved; dest_len 0: none */
+  socklen_t dest_len = 0;
+  std::vector<int> warned_errnos;  /* send errors logged already */
 
   /* RTP header fields, audio and DTMF alike */
   guint8 payload_type = 0;
@@ -232,20 +261,34 @@ struct State {
 
 }  // namespace
 
+/* One RTP packet built under the lock, sent after it is released. */
+struct WirePacket {
+  guint size = 0;
+  guint16 seq = 0;
+  guint32 rtptime = 0;
+  guint8 data[MAX_PACKET_BYTES];
+};
+
+/* What one call of the pacer sends once the lock is released: kept in the
+ * element and reused (only the pacer, under tick_lock, touches it). */
+struct Outgoing {
+  guint count = 0;
+  WirePacket packets[MAX_PACKETS_PER_SERVICE];
+};
+
 struct GstSipRtpSinkPrivate {
   std::mutex lock;
   /* Held while a packet slot is served: stopping the pacer waits for it. */
   std::mutex tick_lock;
   Settings settings;
   State state;
+  Outgoing out;
 };
 
 struct _GstSipRtpSink {
-  GstBin parent;
+  GstElement parent;
 
   GstPad *sinkpad;
-  GstPad *pace_pad;             /* the pacer's RTP packets, linked to udpsink */
-  GstElement *udpsink;
 
   GstSipRtpSinkPrivate *priv;
 };
@@ -283,7 +326,7 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
         "channels = (int) 1, layout = (string) interleaved"));
 
 #define gst_sip_rtp_sink_parent_class parent_class
-G_DEFINE_TYPE (GstSipRtpSink, gst_sip_rtp_sink, GST_TYPE_BIN);
+G_DEFINE_TYPE (GstSipRtpSink, gst_sip_rtp_sink, GST_TYPE_ELEMENT);
 GST_ELEMENT_REGISTER_DEFINE (siprtpsink, "siprtpsink", GST_RANK_NONE,
     GST_TYPE_SIP_RTP_SINK);
 
@@ -300,10 +343,10 @@ static gboolean gst_sip_rtp_sink_event (GstPad * pad, GstObject * parent,
     GstEvent * event);
 static gboolean gst_sip_rtp_sink_query (GstPad * pad, GstObject * parent,
     GstQuery * query);
-static gboolean pace_pad_query (GstPad * pad, GstObject * parent,
+static gboolean gst_sip_rtp_sink_send_event (GstElement * element,
+    GstEvent * event);
+static gboolean gst_sip_rtp_sink_element_query (GstElement * element,
     GstQuery * query);
-static GstPadProbeReturn on_rtp_sent (GstPad * pad, GstPadProbeInfo * info,
-    gpointer user_data);
 static gboolean gst_sip_rtp_sink_send_dtmf (GstSipRtpSink * self,
     const gchar * digits, guint duration_ms);
 
@@ -379,8 +422,9 @@ gst_sip_rtp_sink_class_init (GstSipRtpSinkClass * klass)
           "sent)", 0, G_MAXUINT64, 0, ro_flags));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
-          "Packets and bytes sent, silence packets, last sequence number, "
-          "destination", GST_TYPE_STRUCTURE, ro_flags));
+          "Packets and bytes sent, silence packets, packets dropped (no room "
+          "in the socket buffer) and other send errors, last sequence "
+          "number, destination", GST_TYPE_STRUCTURE, ro_flags));
 
   /**
    * GstSipRtpSink::send-dtmf:
@@ -404,6 +448,8 @@ gst_sip_rtp_sink_class_init (GstSipRtpSinkClass * klass)
 
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_sip_rtp_sink_change_state);
+  element_class->send_event = GST_DEBUG_FUNCPTR (gst_sip_rtp_sink_send_event);
+  element_class->query = GST_DEBUG_FUNCPTR (gst_sip_rtp_sink_element_query);
 
   GST_DEBUG_CATEGORY_INIT (gst_sip_rtp_sink_debug, "voxbridge-siprtpsink", 0,
       "SIP call RTP sink");
@@ -426,25 +472,8 @@ gst_sip_rtp_sink_init (GstSipRtpSink * self)
       GST_DEBUG_FUNCPTR (gst_sip_rtp_sink_query));
   gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
 
-  /* Not one of the element's pads: the pacer pushes its RTP packets here so
-   * that udpsink sees one continuous stream, never upstream's flushes,
-   * segments or timestamps. */
-  self->pace_pad = gst_pad_new ("pace", GST_PAD_SRC);
-  gst_pad_set_query_function (self->pace_pad, pace_pad_query);
-  g_object_set_data (G_OBJECT (self->pace_pad), "siprtpsink", self);
-
-  self->udpsink = gst_element_factory_make ("udpsink", "udpsink");
-  if (self->udpsink) {
-    g_object_set (self->udpsink, "close-socket", FALSE, "sync", FALSE,
-        "async", FALSE, nullptr);
-    /* udpsink starts out with localhost:5004; we decide where to send. */
-    g_signal_emit_by_name (self->udpsink, "clear");
-    gst_bin_add (GST_BIN (self), self->udpsink);
-    GstPad *pad = gst_element_get_static_pad (self->udpsink, "sink");
-    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_rtp_sent, self,
-        nullptr);
-    gst_object_unref (pad);
-  }
+  /* A pipeline waits for its sinks' EOS messages. */
+  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SINK);
 }
 
 static void
@@ -454,7 +483,7 @@ gst_sip_rtp_sink_finalize (GObject * object)
   State & state = self->priv->state;
 
   g_object_unref (state.queue.adapter);
-  gst_object_unref (self->pace_pad);
+  g_clear_object (&state.dest_latched);
   delete self->priv;
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -590,6 +619,8 @@ gst_sip_rtp_sink_get_property (GObject * object, guint prop_id,
               "audio-ms-discarded", G_TYPE_UINT64,
               bytes_to_ms (c.discarded_audio_bytes),
               "dtmf-packets", G_TYPE_UINT64, c.dtmf_packets,
+              "packets-dropped", G_TYPE_UINT64, c.packets_dropped,
+              "send-errors", G_TYPE_UINT64, c.send_errors,
               "last-seq", G_TYPE_INT, c.last_seq,
               "last-rtptime", G_TYPE_UINT, c.last_rtptime,
               "ssrc", G_TYPE_UINT, c.ssrc,
@@ -636,15 +667,6 @@ encode_raw (GstBuffer * raw, G711 codec)
           | GST_BUFFER_COPY_TIMESTAMPS), 0, -1);
   gst_buffer_unref (raw);
   return out;
-}
-
-static GstCaps *
-rtp_caps (G711 codec, guint8 payload_type)
-{
-  return gst_caps_new_simple ("application/x-rtp",
-      "media", G_TYPE_STRING, "audio", "clock-rate", G_TYPE_INT, 8000,
-      "encoding-name", G_TYPE_STRING, codec == G711::PCMU ? "PCMU" : "PCMA",
-      "payload", G_TYPE_INT, (gint) payload_type, nullptr);
 }
 
 /* ---- the upstream side ---- */
@@ -827,10 +849,11 @@ gst_sip_rtp_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       break;
     }
     case GST_EVENT_EOS:{
-      /* The pacer sends what is queued, then passes EOS on. */
+      /* The pacer sends what is queued, then posts EOS. */
       {
         std::lock_guard<std::mutex> guard (self->priv->lock);
         state.eos = true;
+        state.eos_seqnum = gst_event_get_seqnum (event);
         state.space.notify_all ();
       }
       repace = true;
@@ -916,23 +939,6 @@ gst_sip_rtp_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
 
 /* ---- the pacer ---- */
 
-static gboolean
-pace_pad_query (GstPad * pad, GstObject * parent, GstQuery * query)
-{
-  auto *self = static_cast<GstSipRtpSink *> (
-      g_object_get_data (G_OBJECT (pad), "siprtpsink"));
-  if (GST_QUERY_TYPE (query) != GST_QUERY_CAPS || self == nullptr)
-    return FALSE;
-  GstCaps *caps;
-  {
-    std::lock_guard<std::mutex> guard (self->priv->lock);
-    caps = rtp_caps (self->priv->state.codec, self->priv->state.payload_type);
-  }
-  gst_query_set_caps_result (query, caps);
-  gst_caps_unref (caps);
-  return TRUE;
-}
-
 /* Picks up parameters the call's listener delivered. Called with the lock. */
 static void
 apply_params_locked (GstSipRtpSink * self)
@@ -965,30 +971,150 @@ apply_params_locked (GstSipRtpSink * self)
       params.remote_address.c_str (), params.remote_port);
 }
 
-/* Where RTP goes now: the latched source of the caller's RTP, else the SDP
- * address. Empty host: nowhere known yet. */
+/* Sets where packets go to @address, port dest_port: an IPv4 address on an
+ * IPv6 socket (bound to "::", dual-stack) as its v4-mapped form. Called
+ * with the lock. */
 static void
-current_destination_locked (GstSipRtpSink * self, std::string * host,
-    guint16 * port)
+set_destination_locked (GstSipRtpSink * self, GInetAddress * address)
 {
   State & state = self->priv->state;
-  host->clear ();
-  *port = 0;
-  GSocketAddress *latched = state.binding->call ().latched_address ();
-  if (latched && G_IS_INET_SOCKET_ADDRESS (latched)) {
-    auto *inet = G_INET_SOCKET_ADDRESS (latched);
-    gchar *s =
-        g_inet_address_to_string (g_inet_socket_address_get_address (inet));
-    *host = s;
-    *port = g_inet_socket_address_get_port (inet);
-    g_free (s);
-  } else if (!state.params.remote_address.empty () &&
-      state.params.remote_port != 0 &&
-      state.params.remote_address != "0.0.0.0") {
-    *host = state.params.remote_address;
-    *port = state.params.remote_port;
+  const GSocketFamily af = g_inet_address_get_family (address);
+  const guint8 *bytes = g_inet_address_to_bytes (address);
+  memset (&state.dest_addr, 0, sizeof (state.dest_addr));
+  state.dest_len = 0;
+  if (state.family == G_SOCKET_FAMILY_IPV4 && af == G_SOCKET_FAMILY_IPV4) {
+    auto *sin = reinterpret_cast<sockaddr_in *> (&state.dest_addr);
+    sin->sin_family = AF_INET;
+    sin->sin_port = g_htons (state.dest_port);
+    memcpy (&sin->sin_addr, bytes, 4);
+    state.dest_len = sizeof (*sin);
+  } else if (state.family == G_SOCKET_FAMILY_IPV6) {
+    auto *sin6 = reinterpret_cast<sockaddr_in6 *> (&state.dest_addr);
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = g_htons (state.dest_port);
+    if (af == G_SOCKET_FAMILY_IPV6) {
+      memcpy (&sin6->sin6_addr, bytes, 16);
+    } else {
+      sin6->sin6_addr.s6_addr[10] = 0xff;
+      sin6->sin6_addr.s6_addr[11] = 0xff;
+      memcpy (&sin6->sin6_addr.s6_addr[12], bytes, 4);
+    }
+    state.dest_len = sizeof (*sin6);
+  } else {
+    GST_ERROR_OBJECT (self, "cannot send to %s port %u from an IPv4 socket "
+        "(address=); sending nothing until the destination changes",
+        state.dest_host.c_str (), state.dest_port);
+    return;
   }
-  g_clear_object (&latched);
+  GST_INFO_OBJECT (self, "sending to %s port %u", state.dest_host.c_str (),
+      state.dest_port);
+}
+
+/* Works out again where RTP goes when that may have changed: the latched
+ * source of the caller's RTP, else the SDP address (none: nowhere known
+ * yet). Returns true when @name, the SDP host, is a name to resolve (the
+ * caller does that without the lock, then set_destination_locked()).
+ * Called with the lock. */
+static bool
+refresh_destination_locked (GstSipRtpSink * self, std::string * name)
+{
+  State & state = self->priv->state;
+  GSocketAddress *latched = state.binding->call ().latched_address ();
+  if (latched && !G_IS_INET_SOCKET_ADDRESS (latched))
+    g_clear_object (&latched);
+  if (latched) {
+    /* The call keeps one object per latch: the same one, nothing new. */
+    if (latched == state.dest_latched) {
+      g_object_unref (latched);
+      return false;
+    }
+    g_clear_object (&state.dest_latched);
+    state.dest_latched = latched;
+    state.dest_known = true;
+    auto *inet = G_INET_SOCKET_ADDRESS (latched);
+    gchar *host =
+        g_inet_address_to_string (g_inet_socket_address_get_address (inet));
+    state.dest_host = host;
+    g_free (host);
+    state.dest_port = g_inet_socket_address_get_port (inet);
+    /* It came in on this socket: the same family, scope and all. */
+    state.dest_len = 0;
+    if (g_socket_address_to_native (latched, &state.dest_addr,
+            sizeof (state.dest_addr), nullptr))
+      state.dest_len = g_socket_address_get_native_size (latched);
+    GST_INFO_OBJECT (self, "sending to %s port %u (where the caller's RTP "
+        "comes from)", state.dest_host.c_str (), state.dest_port);
+    return false;
+  }
+  if (state.dest_latched) {
+    /* The latch is gone (the SDP moved the media): back to the SDP. */
+    g_clear_object (&state.dest_latched);
+    state.dest_known = false;
+  }
+
+  const RtpMediaParams & params = state.params;
+  std::string host;
+  guint16 port = 0;
+  if (!params.remote_address.empty () && params.remote_port != 0 &&
+      params.remote_address != "0.0.0.0") {
+    host = params.remote_address;
+    port = params.remote_port;
+  }
+  if (state.dest_known && host == state.dest_host && port == state.dest_port)
+    return false;
+  state.dest_known = true;
+  state.dest_host = host;
+  state.dest_port = port;
+  state.dest_len = 0;
+  if (host.empty ()) {
+    GST_INFO_OBJECT (self, "no destination");
+    return false;
+  }
+  GInetAddress *address = g_inet_address_new_from_string (host.c_str ());
+  if (address == nullptr) {
+    *name = host;
+    return true;
+  }
+  set_destination_locked (self, address);
+  g_object_unref (address);
+  return false;
+}
+
+/* An address of @name a socket of @family can send to (NULL and a warning
+ * when there is none). Blocks on the resolver: called once per change of
+ * the destination, never per packet. */
+static GInetAddress *
+resolve_host (GstSipRtpSink * self, const std::string & name,
+    GSocketFamily family)
+{
+  GResolver *resolver = g_resolver_get_default ();
+  GError *error = nullptr;
+  GList *addresses = g_resolver_lookup_by_name (resolver, name.c_str (),
+      nullptr, &error);
+  g_object_unref (resolver);
+  GInetAddress *found = nullptr;
+  for (GList *l = addresses; l != nullptr; l = l->next) {
+    auto *address = G_INET_ADDRESS (l->data);
+    const GSocketFamily af = g_inet_address_get_family (address);
+    if (af == family) {
+      found = address;
+      break;
+    }
+    if (found == nullptr && family == G_SOCKET_FAMILY_IPV6 &&
+        af == G_SOCKET_FAMILY_IPV4)
+      found = address;          /* v4-mapped, if nothing better comes */
+  }
+  if (found)
+    g_object_ref (found);
+  g_resolver_free_addresses (addresses);
+  if (found == nullptr)
+    GST_ELEMENT_WARNING (self, RESOURCE, NOT_FOUND,
+        ("Could not resolve the RTP destination '%s'; sending nothing until "
+            "it changes", name.c_str ()),
+        ("%s", error ? error->message :
+            "no address of the socket's family"));
+  g_clear_error (&error);
+  return found;
 }
 
 /* Takes the audio of one packet, up to a packet's worth, the rest silence:
@@ -1071,39 +1197,6 @@ account_locked (State & state, guint taken, bool sent)
   }
 }
 
-static void
-update_udpsink_destination (GstSipRtpSink * self, const std::string & host,
-    guint16 port)
-{
-  if (host.empty ()) {
-    g_signal_emit_by_name (self->udpsink, "clear");
-    GST_INFO_OBJECT (self, "no destination");
-  } else {
-    g_signal_emit_by_name (self->udpsink, "clear");
-    g_signal_emit_by_name (self->udpsink, "add", host.c_str (), (gint) port);
-    GST_INFO_OBJECT (self, "sending to %s port %u", host.c_str (), port);
-  }
-}
-
-static void
-push_stream_start (GstSipRtpSink * self, G711 codec, guint8 payload_type)
-{
-  gchar *stream_id = gst_pad_create_stream_id (self->pace_pad,
-      GST_ELEMENT (self), "pacer");
-  GstEvent *start = gst_event_new_stream_start (stream_id);
-  gst_event_set_group_id (start, gst_util_group_id_next ());
-  g_free (stream_id);
-  gst_pad_push_event (self->pace_pad, start);
-
-  GstCaps *caps = rtp_caps (codec, payload_type);
-  gst_pad_push_event (self->pace_pad, gst_event_new_caps (caps));
-  gst_caps_unref (caps);
-
-  GstSegment segment;
-  gst_segment_init (&segment, GST_FORMAT_TIME);
-  gst_pad_push_event (self->pace_pad, gst_event_new_segment (&segment));
-}
-
 /* RTP time of running time @t: the RTP clock runs with real time. */
 static guint32
 rtp_time_locked (const State & state, GstClockTime t)
@@ -1134,38 +1227,23 @@ next_grid_slot_locked (GstSipRtpSink * self, GstClockTime now)
   return slot > base_time ? slot - base_time : 0;
 }
 
-/* What one call of the pacer sends once the lock is released. */
-struct Outgoing {
-  std::vector<GstBuffer *> packets;
-  bool stream_start = false;
-  bool new_destination = false;
-  std::string host;
-  guint16 port = 0;
-};
-
-/* Builds the packet due at running time @nominal with RTP time @ts (audio,
- * silence or a DTMF event) into @out. @spurt_start: the first packet of a
- * talk-spurt (marker bit, silence in front of less than a packet). */
+/* Builds the packet with RTP time @ts (audio, silence or a DTMF event) into
+ * @out and counts it as sent (send_packets() takes back what the kernel
+ * refused). @spurt_start: the first packet of a talk-spurt (marker bit,
+ * silence in front of less than a packet). */
 static void
-emit_packet_locked (GstSipRtpSink * self, GstClockTime nominal, guint32 ts,
-    bool spurt_start, Outgoing & out)
+emit_packet_locked (GstSipRtpSink * self, guint32 ts, bool spurt_start,
+    Outgoing & out)
 {
   State & state = self->priv->state;
   apply_params_locked (self);
-  std::string host;
-  guint16 port;
-  current_destination_locked (self, &host, &port);
-  if (host != state.dest_host || port != state.dest_port) {
-    out.new_destination = true;
-    out.host = host;
-    out.port = port;
-    state.dest_host = host;
-    state.dest_port = port;
-  }
-  const bool deliver = state.send && !host.empty ();
+  const bool deliver = state.send && state.dest_len > 0;
 
-  guint8 audio[MAX_PTIME * 8];
-  const guint taken = take_frame_locked (state, audio, spurt_start);
+  /* The service sends one packet per step at most. */
+  g_assert (out.count < MAX_PACKETS_PER_SERVICE);
+  WirePacket & packet = out.packets[out.count];
+  guint8 *payload = packet.data + RTP_HEADER_BYTES;
+  const guint taken = take_frame_locked (state, payload, spurt_start);
   DtmfSender::Packet event;
   const bool is_event = deliver && state.dtmf_pt >= 0 &&
       state.dtmf.next_slot (ts, state.ptime_ms, &event);
@@ -1174,43 +1252,53 @@ emit_packet_locked (GstSipRtpSink * self, GstClockTime nominal, guint32 ts,
   state.space.notify_all ();
 
   const bool first = !state.stream_started;
-  if (first) {
-    out.stream_start = true;
-    state.stream_started = true;
-  }
+  state.stream_started = true;
   state.last_ts = ts;
   state.have_last_ts = true;
   if (!deliver) {
     state.discont = true;
     return;
   }
-  const guint size = is_event ? sizeof (event.payload) : state.frame_bytes;
-  GstBuffer *packet = gst_rtp_buffer_new_allocate (size, 0, 0);
-  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-  gst_rtp_buffer_map (packet, GST_MAP_WRITE, &rtp);
-  gst_rtp_buffer_set_ssrc (&rtp, state.ssrc);
-  gst_rtp_buffer_set_seq (&rtp, state.next_seq++);
+  guint size;
+  guint8 payload_type;
+  guint32 rtptime;
+  bool marker;
   if (is_event) {
-    gst_rtp_buffer_set_payload_type (&rtp, (guint8) state.dtmf_pt);
-    gst_rtp_buffer_set_timestamp (&rtp, event.timestamp);
-    gst_rtp_buffer_set_marker (&rtp, event.marker);
-    memcpy (gst_rtp_buffer_get_payload (&rtp), event.payload, size);
+    size = sizeof (event.payload);
+    payload_type = static_cast<guint8> (state.dtmf_pt);
+    rtptime = event.timestamp;
+    marker = event.marker;
+    memcpy (payload, event.payload, size);
     state.counters.dtmf_packets++;
   } else {
-    gst_rtp_buffer_set_payload_type (&rtp, state.payload_type);
-    gst_rtp_buffer_set_timestamp (&rtp, ts);
+    size = state.frame_bytes;
+    payload_type = state.payload_type;
+    rtptime = ts;
     /* The marker bit starts a talk-spurt (RFC 3551): audio after silence,
      * the first packet, or the first after packets that were not sent. */
-    gst_rtp_buffer_set_marker (&rtp, spurt_start || first || state.discont);
-    memcpy (gst_rtp_buffer_get_payload (&rtp), audio, size);
+    marker = spurt_start || first || state.discont;
     if (taken == 0)
       state.counters.silence_packets++;
     state.discont = false;
   }
-  gst_rtp_buffer_unmap (&rtp);
-  GST_BUFFER_PTS (packet) = nominal;
-  GST_BUFFER_DURATION (packet) = state.ptime_ms * GST_MSECOND;
-  out.packets.push_back (packet);
+  const guint16 seq = state.next_seq++;
+  /* RFC 3550 5.1: version 2, no padding, extension or CSRCs. */
+  packet.data[0] = 0x80;
+  packet.data[1] = (marker ? 0x80 : 0x00) | (payload_type & 0x7f);
+  GST_WRITE_UINT16_BE (packet.data + 2, seq);
+  GST_WRITE_UINT32_BE (packet.data + 4, rtptime);
+  GST_WRITE_UINT32_BE (packet.data + 8, state.ssrc);
+  packet.size = RTP_HEADER_BYTES + size;
+  packet.seq = seq;
+  packet.rtptime = rtptime;
+  out.count++;
+
+  Counters & counters = state.counters;
+  counters.packets++;
+  counters.bytes += packet.size;
+  counters.last_seq = seq;
+  counters.last_rtptime = rtptime;
+  counters.ssrc = state.ssrc;
 }
 
 /* Sends what is due at running time @now and returns when the pacer must
@@ -1236,7 +1324,7 @@ service_locked (GstSipRtpSink * self, GstClockTime now, bool early_ok, Outgoing 
         state.spurt_start = now;
         state.spurt_shift = 0;
         state.spurt_ts = after_last_packet_locked (state, rtp_time_locked (state, now));
-        emit_packet_locked (self, now, state.spurt_ts, true, out);
+        emit_packet_locked (self, state.spurt_ts, true, out);
         state.spurt_packets = 1;
         state.last_sent = now;
         continue;
@@ -1252,7 +1340,7 @@ service_locked (GstSipRtpSink * self, GstClockTime now, bool early_ok, Outgoing 
       }
       if (now < state.next_tick)
         return state.next_tick;
-      emit_packet_locked (self, state.next_tick,
+      emit_packet_locked (self,
           after_last_packet_locked (state, rtp_time_locked (state, state.next_tick)), false,
           out);
       state.next_tick += ptime;
@@ -1295,7 +1383,7 @@ service_locked (GstSipRtpSink * self, GstClockTime now, bool early_ok, Outgoing 
         state.discont = true;
         continue;
       }
-      emit_packet_locked (self, due, state.spurt_ts + state.spurt_packets * frame, false, out);
+      emit_packet_locked (self, state.spurt_ts + state.spurt_packets * frame, false, out);
       state.spurt_packets++;
       state.last_sent = now;
       continue;
@@ -1306,7 +1394,7 @@ service_locked (GstSipRtpSink * self, GstClockTime now, bool early_ok, Outgoing 
     if (now < due + ptime && !state.eos)
       return due + ptime;
     if (available > 0) {
-      emit_packet_locked (self, due, state.spurt_ts + state.spurt_packets * frame, false, out);
+      emit_packet_locked (self, state.spurt_ts + state.spurt_packets * frame, false, out);
       state.spurt_packets++;
     }
     state.pace = Pace::kGrid;
@@ -1355,6 +1443,63 @@ schedule_locked (GstSipRtpSink * self, GstClockTime target)
   }
 }
 
+/* Sends the packets the pacer built to @dest on socket @fd (non-blocking:
+ * a full socket buffer drops the packet, never waits), then takes back
+ * from the counters what did not go out. @last_seq, @last_rtptime: the
+ * counters' values before these packets. Without the lock (under
+ * tick_lock). */
+static void
+send_packets (GstSipRtpSink * self, const Outgoing & out, int fd,
+    const sockaddr_storage & dest, socklen_t dest_len, gint last_seq,
+    guint32 last_rtptime)
+{
+  int errors[MAX_PACKETS_PER_SERVICE];
+  bool failed = false;
+  for (guint i = 0; i < out.count; i++) {
+    const WirePacket & packet = out.packets[i];
+    ssize_t n;
+    do {
+      n = sendto (fd, packet.data, packet.size, MSG_DONTWAIT,
+          reinterpret_cast<const sockaddr *> (&dest), dest_len);
+    } while (n < 0 && errno == EINTR);
+    errors[i] = n < 0 ? errno : 0;
+    failed = failed || n < 0;
+  }
+  if (!failed)
+    return;
+
+  std::lock_guard<std::mutex> guard (self->priv->lock);
+  State & state = self->priv->state;
+  Counters & counters = state.counters;
+  for (guint i = 0; i < out.count; i++) {
+    const WirePacket & packet = out.packets[i];
+    if (errors[i] == 0) {
+      last_seq = packet.seq;
+      last_rtptime = packet.rtptime;
+      continue;
+    }
+    counters.packets--;
+    counters.bytes -= packet.size;
+    const int error = errors[i];
+    if (error == EAGAIN || error == EWOULDBLOCK || error == ENOBUFS) {
+      counters.packets_dropped++;
+      continue;
+    }
+    /* The caller gone or unreachable: the SIP side ends the call, RTP
+     * keeps its pace until then. */
+    counters.send_errors++;
+    auto & warned = state.warned_errnos;
+    if (std::find (warned.begin (), warned.end (), error) == warned.end ()) {
+      warned.push_back (error);
+      GST_WARNING_OBJECT (self, "sending RTP to %s port %u failed: %s (more "
+          "of these are counted in send-errors, not logged)",
+          state.dest_host.c_str (), state.dest_port, g_strerror (error));
+    }
+  }
+  counters.last_seq = last_seq;
+  counters.last_rtptime = last_rtptime;
+}
+
 /* One step of the pacer, from upstream's push (@fired NULL) or the clock
  * (@fired: the wait that fired): sends what is due, then waits for the next
  * thing to do. */
@@ -1364,12 +1509,17 @@ pace (GstSipRtpSink * self, bool early_ok, GstClockID fired)
   /* Packets leave in sequence order: one step at a time. */
   std::lock_guard<std::mutex> serving (self->priv->tick_lock);
   State & state = self->priv->state;
-  Outgoing out;
+  Outgoing & out = self->priv->out;
+  out.count = 0;
   bool finish = false;
-  G711 codec;
-  guint8 payload_type;
+  guint32 eos_seqnum;
+  int fd;
+  sockaddr_storage dest;
+  socklen_t dest_len;
+  gint last_seq;
+  guint32 last_rtptime;
   {
-    std::lock_guard<std::mutex> guard (self->priv->lock);
+    std::unique_lock<std::mutex> lock (self->priv->lock);
     if (fired) {
       /* A wait of a pacer replaced, stopped or restarted since. */
       if (state.clock_id != fired)
@@ -1380,6 +1530,25 @@ pace (GstSipRtpSink * self, bool early_ok, GstClockID fired)
     }
     if (!state.running || state.finished || state.stopping)
       return;
+
+    apply_params_locked (self);
+    std::string name;
+    if (refresh_destination_locked (self, &name)) {
+      /* A host name (rare in SDP): resolved once, without the lock. */
+      const GSocketFamily family = state.family;
+      lock.unlock ();
+      GInetAddress *address = resolve_host (self, name, family);
+      lock.lock ();
+      if (address) {
+        if (state.dest_known && state.dest_latched == nullptr &&
+            state.dest_host == name)
+          set_destination_locked (self, address);
+        g_object_unref (address);
+      }
+      if (!state.running || state.finished || state.stopping)
+        return;
+    }
+
     GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
     if (clock == nullptr)
       clock = gst_system_clock_obtain ();
@@ -1388,61 +1557,56 @@ pace (GstSipRtpSink * self, bool early_ok, GstClockID fired)
     const GstClockTime base_time = gst_element_get_base_time (GST_ELEMENT (self));
     const GstClockTime now = abs > base_time ? abs - base_time : 0;
 
+    last_seq = state.counters.last_seq;
+    last_rtptime = state.counters.last_rtptime;
     const GstClockTime wake = service_locked (self, now, early_ok, out);
     finish = state.eos && gst_adapter_available (state.queue.adapter) == 0 &&
         state.dtmf.pending_digits () == 0;
     if (finish)
       state.finished = true;
     schedule_locked (self, finish ? GST_CLOCK_TIME_NONE : wake);
-    codec = state.codec;
-    payload_type = state.payload_type;
+    fd = state.fd;
+    dest = state.dest_addr;
+    dest_len = state.dest_len;
+    eos_seqnum = state.eos_seqnum;
   }
 
-  if (out.new_destination)
-    update_udpsink_destination (self, out.host, out.port);
-  if (out.stream_start)
-    push_stream_start (self, codec, payload_type);
-  GstFlowReturn flow = GST_FLOW_OK;
-  for (GstBuffer *packet : out.packets) {
-    if (flow == GST_FLOW_OK)
-      flow = gst_pad_push (self->pace_pad, packet);
-    else
-      gst_buffer_unref (packet);
-  }
-  if (flow != GST_FLOW_OK) {
-    {
-      std::lock_guard<std::mutex> guard (self->priv->lock);
-      state.finished = true;
-      schedule_locked (self, GST_CLOCK_TIME_NONE);
-    }
-    if (flow != GST_FLOW_FLUSHING)
-      GST_ELEMENT_FLOW_ERROR (self, flow);
-    return;
-  }
+  if (out.count > 0)
+    send_packets (self, out, fd, dest, dest_len, last_seq, last_rtptime);
   if (finish) {
     GST_INFO_OBJECT (self, "upstream ended and everything is sent");
-    gst_pad_push_event (self->pace_pad, gst_event_new_eos ());
+    GstMessage *eos = gst_message_new_eos (GST_OBJECT (self));
+    if (eos_seqnum != GST_SEQNUM_INVALID)
+      gst_message_set_seqnum (eos, eos_seqnum);
+    gst_element_post_message (GST_ELEMENT (self), eos);
   }
 }
 
-/* udpsink's streaming thread: what actually goes on the wire. */
-static GstPadProbeReturn
-on_rtp_sent (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+/* ---- the element ---- */
+
+/* Events sent to the element by the application or the pipeline (seek,
+ * latency, QoS): nothing is downstream, the pacer keeps real time whatever
+ * upstream's latency, and upstream is not seekable through a call; as
+ * before, when udpsink got them and they ended at the pacer. */
+static gboolean
+gst_sip_rtp_sink_send_event (GstElement * element, GstEvent * event)
 {
-  GstSipRtpSink *self = GST_SIP_RTP_SINK (user_data);
-  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
-  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-  if (!gst_rtp_buffer_map (buffer, GST_MAP_READ, &rtp))
-    return GST_PAD_PROBE_OK;
-  std::lock_guard<std::mutex> guard (self->priv->lock);
-  Counters & counters = self->priv->state.counters;
-  counters.packets++;
-  counters.bytes += gst_buffer_get_size (buffer);
-  counters.last_seq = gst_rtp_buffer_get_seq (&rtp);
-  counters.last_rtptime = gst_rtp_buffer_get_timestamp (&rtp);
-  counters.ssrc = gst_rtp_buffer_get_ssrc (&rtp);
-  gst_rtp_buffer_unmap (&rtp);
-  return GST_PAD_PROBE_OK;
+  GST_DEBUG_OBJECT (element, "ignoring %" GST_PTR_FORMAT, event);
+  gst_event_unref (event);
+  return TRUE;
+}
+
+static gboolean
+gst_sip_rtp_sink_element_query (GstElement * element, GstQuery * query)
+{
+  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    /* Not synchronised by the pipeline (the pacer has its own schedule):
+     * like a sink with sync=false, not live and adding no latency, so the
+     * pipeline's latency is that of its other sinks. */
+    gst_query_set_latency (query, FALSE, 0, GST_CLOCK_TIME_NONE);
+    return TRUE;
+  }
+  return GST_ELEMENT_CLASS (parent_class)->query (element, query);
 }
 
 /* ---- DTMF ---- */
@@ -1535,31 +1699,13 @@ bind_call (GstSipRtpSink * self)
   }
   guint ptime_ms = CLAMP (params.ptime_ms, 10u, 200u);
 
-  if (self->udpsink == nullptr) {
-    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN, ("udpsink is missing"),
-        (nullptr));
-    return false;
-  }
-  {
-    /* pace_pad answers caps queries with the codec: set it before linking. */
-    std::lock_guard<std::mutex> guard (self->priv->lock);
-    self->priv->state.codec = codec;
-    self->priv->state.payload_type = params.payload_type;
-  }
-  GstPad *udp_sink = gst_element_get_static_pad (self->udpsink, "sink");
-  bool linked = gst_pad_is_linked (self->pace_pad) ||
-      gst_pad_link (self->pace_pad, udp_sink) == GST_PAD_LINK_OK;
-  gst_object_unref (udp_sink);
-  if (!linked) {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-        ("Could not link the pacer to udpsink"), (nullptr));
-    return false;
-  }
-
-  g_object_set (self->udpsink, "socket", binding->call ().socket (), nullptr);
+  GSocket *socket = binding->call ().socket ();
 
   std::lock_guard<std::mutex> guard (self->priv->lock);
   State & state = self->priv->state;
+  /* The call owns the socket for as long as the binding lives. */
+  state.fd = g_socket_get_fd (socket);
+  state.family = g_socket_get_family (socket);
   state.call_id = binding->call_id ();
   state.local_port = binding->call ().local_port ();
   state.codec = codec;
@@ -1580,15 +1726,13 @@ bind_call (GstSipRtpSink * self)
 static void
 unbind_call (GstSipRtpSink * self)
 {
-  if (self->udpsink) {
-    GstPad *udp_sink = gst_element_get_static_pad (self->udpsink, "sink");
-    gst_pad_unlink (self->pace_pad, udp_sink);
-    gst_object_unref (udp_sink);
-  }
-  if (self->udpsink)
-    g_object_set (self->udpsink, "socket", nullptr, nullptr);
   std::lock_guard<std::mutex> guard (self->priv->lock);
-  self->priv->state.binding.reset ();
+  State & state = self->priv->state;
+  g_clear_object (&state.dest_latched);
+  state.dest_known = false;
+  state.dest_len = 0;
+  state.fd = -1;
+  state.binding.reset ();
 }
 
 static void
@@ -1611,8 +1755,13 @@ reset_stream_locked (State & state)
   state.next_tick = 0;
   state.spurt_packets = 0;
   state.have_last_ts = false;
+  state.eos_seqnum = GST_SEQNUM_INVALID;
   state.dest_host.clear ();
   state.dest_port = 0;
+  g_clear_object (&state.dest_latched);
+  state.dest_known = false;
+  state.dest_len = 0;
+  state.warned_errnos.clear ();
   state.counters = Counters ();
   /* Random starting points (RFC 3550 5.1) for a new stream. */
   state.ssrc = g_random_int ();
@@ -1683,11 +1832,8 @@ gst_sip_rtp_sink_change_state (GstElement * element,
       }
       break;
     case GST_STATE_CHANGE_READY_TO_PAUSED:{
-      {
-        std::lock_guard<std::mutex> guard (self->priv->lock);
-        reset_stream_locked (self->priv->state);
-      }
-      gst_pad_set_active (self->pace_pad, TRUE);
+      std::lock_guard<std::mutex> guard (self->priv->lock);
+      reset_stream_locked (self->priv->state);
       break;
     }
     case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
@@ -1711,9 +1857,6 @@ gst_sip_rtp_sink_change_state (GstElement * element,
   switch (transition) {
     case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
       start_pacer (self);
-      break;
-    case GST_STATE_CHANGE_PAUSED_TO_READY:
-      gst_pad_set_active (self->pace_pad, FALSE);
       break;
     case GST_STATE_CHANGE_READY_TO_NULL:
       unbind_call (self);

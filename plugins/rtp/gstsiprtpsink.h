@@ -6,7 +6,7 @@ G_BEGIN_DECLS
 
 #define GST_TYPE_SIP_RTP_SINK (gst_sip_rtp_sink_get_type ())
 G_DECLARE_FINAL_TYPE (GstSipRtpSink, gst_sip_rtp_sink, GST, SIP_RTP_SINK,
-    GstBin)
+    GstElement)
 
 GST_ELEMENT_REGISTER_DECLARE (siprtpsink);
 
