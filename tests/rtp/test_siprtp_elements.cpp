@@ -30,15 +30,17 @@ namespace {
 constexpr guint kFrame = 160;           /* 20 ms of G.711 */
 constexpr gint64 kWaitUs = 5 * G_USEC_PER_SEC;
 
-/* A UDP socket of the test on 127.0.0.1. */
+/* A UDP socket of the test on 127.0.0.1 (or ::1). */
 struct Peer {
   GSocket *socket = nullptr;
   guint16 port = 0;
+  bool ipv6 = false;
 
-  Peer () {
-    socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+  explicit Peer (GSocketFamily family = G_SOCKET_FAMILY_IPV4) {
+    ipv6 = family == G_SOCKET_FAMILY_IPV6;
+    socket = g_socket_new (family, G_SOCKET_TYPE_DATAGRAM,
         G_SOCKET_PROTOCOL_UDP, nullptr);
-    GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+    GInetAddress *lo = g_inet_address_new_loopback (family);
     GSocketAddress *any = g_inet_socket_address_new (lo, 0);
     g_socket_bind (socket, any, FALSE, nullptr);
     g_object_unref (any);
@@ -51,7 +53,7 @@ struct Peer {
     g_object_unref (socket);
   }
   std::string address () const {
-    return "127.0.0.1:" + std::to_string (port);
+    return (ipv6 ? "[::1]:" : "127.0.0.1:") + std::to_string (port);
   }
 
   void send_to (guint16 to_port, GstBuffer * packet) {
@@ -1510,6 +1512,187 @@ TEST (SipRtpSink, DtmfReplacesTheAudioOfItsPackets)
   EXPECT_EQ (packets[3].ts, packets[0].ts + 3 * kFrame);
   EXPECT_EQ (stat_u64 (f.sink, "dtmf-packets"), 3u);
   EXPECT_EQ (f.ms_property ("sent-ms"), 20u);   /* replaced audio is not counted */
+}
+
+/* What the element counts is what reached the wire: packets, bytes, the
+ * last sequence number and timestamp, the SSRC. */
+TEST (SipRtpSink, CountersMatchWhatThePeerReceived)
+{
+  Peer peer;
+  SinkFixture f ("address=127.0.0.1 remote=" + peer.address ());
+  std::vector<std::vector<guint8>> datagrams;
+  datagrams.push_back (peer.receive ());
+  f.set_ms (27);
+  f.push_audio (0x31);
+  f.push_audio (0x32);
+  datagrams.push_back (peer.receive ());
+  EXPECT_EQ (f.pending_ms (), 47u);
+  f.crank ();
+  datagrams.push_back (peer.receive ());
+  EXPECT_FALSE (peer.has_datagram ());
+  guint64 bytes = 0;
+  RtpInfo last;
+  for (const auto & d : datagrams) {
+    ASSERT_FALSE (d.empty ());
+    bytes += d.size ();
+    ASSERT_TRUE (parse_rtp (d, &last));
+  }
+  EXPECT_EQ (stat_u64 (f.sink, "packets-sent"), datagrams.size ());
+  EXPECT_EQ (stat_u64 (f.sink, "bytes-sent"), bytes);
+  EXPECT_EQ (bytes, datagrams.size () * (12 + kFrame));
+  EXPECT_EQ (stat_u64 (f.sink, "packets-dropped"), 0u);
+  EXPECT_EQ (stat_u64 (f.sink, "send-errors"), 0u);
+  GstStructure *stats = nullptr;
+  g_object_get (f.sink, "stats", &stats, nullptr);
+  ASSERT_NE (stats, nullptr);
+  gint last_seq = -1;
+  guint last_rtptime = 0, ssrc = 0;
+  gst_structure_get_int (stats, "last-seq", &last_seq);
+  gst_structure_get_uint (stats, "last-rtptime", &last_rtptime);
+  gst_structure_get_uint (stats, "ssrc", &ssrc);
+  gst_structure_free (stats);
+  EXPECT_EQ (last_seq, (gint) last.seq);
+  EXPECT_EQ (last_rtptime, last.ts);
+  EXPECT_EQ (ssrc, last.ssrc);
+  EXPECT_EQ (stat_string (f.sink, "destination"), peer.address ());
+}
+
+/* A re-INVITE moving the caller's media moves the stream (one sequence);
+ * a host name as the destination is resolved when it comes. */
+TEST (SipRtpSink, DestinationChangeMidCallMovesTheStream)
+{
+  Peer first_peer;
+  Peer second_peer;
+  SinkFixture f ("address=127.0.0.1 remote=" + first_peer.address ());
+  auto call = RtpCallRegistry::instance ().find ("port:" +
+      std::to_string (f.port));
+  ASSERT_TRUE (call);
+  RtpInfo before = receive_rtp (first_peer);
+  RtpMediaParams params = call->params ();
+  params.remote_port = second_peer.port;
+  call->update (params);
+  f.crank ();
+  RtpInfo moved = receive_rtp (second_peer);
+  EXPECT_EQ (guint16 (before.seq + 1), moved.seq);
+  EXPECT_EQ (before.ssrc, moved.ssrc);
+  EXPECT_FALSE (first_peer.has_datagram ());
+  EXPECT_EQ (stat_string (f.sink, "destination"), second_peer.address ());
+
+  params.remote_address = "localhost";
+  params.remote_port = first_peer.port;
+  call->update (params);
+  f.crank ();
+  RtpInfo named = receive_rtp (first_peer);
+  EXPECT_EQ (guint16 (moved.seq + 1), named.seq);
+  EXPECT_FALSE (second_peer.has_datagram ());
+  EXPECT_EQ (stat_string (f.sink, "destination"),
+      "localhost:" + std::to_string (first_peer.port));
+  EXPECT_EQ (stat_u64 (f.sink, "packets-sent"), 3u);
+  EXPECT_EQ (stat_u64 (f.sink, "send-errors"), 0u);
+}
+
+/* An IPv6 socket sends to IPv6 peers, and (dual-stack, bound to "::") to
+ * IPv4 ones. */
+TEST (SipRtpSink, SendsOverIpv6)
+{
+  Peer peer6 (G_SOCKET_FAMILY_IPV6);
+  {
+    SinkFixture f ("address=::1 remote=" + peer6.address ());
+    RtpInfo first = receive_rtp (peer6);
+    EXPECT_TRUE (first.marker);
+    EXPECT_EQ (stat_string (f.sink, "destination"), peer6.address ());
+    EXPECT_EQ (stat_u64 (f.sink, "packets-sent"), 1u);
+  }
+  Peer peer4;
+  SinkFixture f ("address=:: remote=" + peer4.address ());
+  RtpInfo first = receive_rtp (peer4);
+  EXPECT_TRUE (first.marker);
+  EXPECT_EQ (stat_u64 (f.sink, "packets-sent"), 1u);
+  EXPECT_EQ (stat_u64 (f.sink, "send-errors"), 0u);
+}
+
+/* The pacer goes on (@slots more silence slots) and the element posts no
+ * error, whatever happens to the packets. */
+void
+expect_keeps_pacing (SinkFixture & f, guint slots)
+{
+  const guint64 first = f.pending_ms ();
+  for (guint i = 0; i < slots; i++) {
+    EXPECT_EQ (f.pending_ms (), first + 20u * i);
+    f.crank ();
+  }
+  GstMessage *error = gst_bus_pop_filtered (f.bus, GST_MESSAGE_ERROR);
+  EXPECT_EQ (error, nullptr);
+  if (error)
+    gst_message_unref (error);
+  GstState state;
+  gst_element_get_state (f.sink, &state, nullptr, 0);
+  EXPECT_EQ (state, GST_STATE_PLAYING);
+}
+
+/* Nothing listens at the destination (the caller went away): packets still
+ * leave (the socket is not connected, ICMP errors do not come back to it),
+ * the pacer goes on. */
+TEST (SipRtpSink, KeepsSendingToAPortWithNothingListening)
+{
+  guint16 closed_port;
+  {
+    Peer gone;
+    closed_port = gone.port;
+  }
+  SinkFixture f ("address=127.0.0.1 remote=127.0.0.1:" +
+      std::to_string (closed_port));
+  expect_keeps_pacing (f, 3);
+  EXPECT_EQ (stat_u64 (f.sink, "packets-sent"), 4u);
+  EXPECT_EQ (stat_u64 (f.sink, "send-errors"), 0u);
+}
+
+/* A destination the kernel refuses (broadcast without SO_BROADCAST):
+ * every packet is a counted send error, logged once, and the pacer goes on,
+ * taking upstream's audio at its pace. */
+TEST (SipRtpSink, SendErrorsAreCountedNotFatal)
+{
+  SinkFixture f ("address=127.0.0.1 remote=255.255.255.255:4000");
+  expect_keeps_pacing (f, 3);
+  EXPECT_EQ (stat_u64 (f.sink, "packets-sent"), 0u);
+  EXPECT_EQ (stat_u64 (f.sink, "bytes-sent"), 0u);
+  EXPECT_EQ (stat_u64 (f.sink, "send-errors"), 4u);
+  EXPECT_EQ (stat_u64 (f.sink, "packets-dropped"), 0u);
+  f.set_ms (65);
+  f.push_audio (0x41);
+  EXPECT_EQ (f.ms_property ("queued-ms"), 0u);
+  EXPECT_EQ (stat_u64 (f.sink, "send-errors"), 5u);
+}
+
+/* A name that does not resolve: a warning, nothing sent, the pacer goes on;
+ * the stream starts when the destination changes to one that works. */
+TEST (SipRtpSink, UnresolvableDestinationWarnsAndWaitsForAChange)
+{
+  SinkFixture f ("address=127.0.0.1 remote=no-such-host.invalid:4000");
+  EXPECT_EQ (f.pending_ms (), 20u);     /* the slot at 0 is served */
+  GstMessage *warning = gst_bus_pop_filtered (f.bus, GST_MESSAGE_WARNING);
+  EXPECT_NE (warning, nullptr);
+  if (warning)
+    gst_message_unref (warning);
+  expect_keeps_pacing (f, 2);
+  EXPECT_EQ (stat_u64 (f.sink, "packets-sent"), 0u);
+  EXPECT_EQ (stat_u64 (f.sink, "send-errors"), 0u);
+  EXPECT_EQ (stat_string (f.sink, "destination"), "no-such-host.invalid:4000");
+  /* Resolved once, not per packet: no more warnings. */
+  EXPECT_EQ (gst_bus_pop_filtered (f.bus, GST_MESSAGE_WARNING), nullptr);
+
+  Peer peer;
+  auto call = RtpCallRegistry::instance ().find ("port:" +
+      std::to_string (f.port));
+  ASSERT_TRUE (call);
+  RtpMediaParams params = call->params ();
+  params.remote_address = "127.0.0.1";
+  params.remote_port = peer.port;
+  call->update (params);
+  f.crank ();
+  RtpInfo first = receive_rtp (peer);
+  EXPECT_TRUE (first.marker);
+  EXPECT_EQ (stat_u64 (f.sink, "packets-sent"), 1u);
 }
 
 /* ------------------------------------------------------ gst-launch line */
