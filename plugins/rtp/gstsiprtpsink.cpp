@@ -259,8 +259,6 @@ struct State {
   Counters counters;
 };
 
-}  // namespace
-
 /* One RTP packet built under the lock, sent after it is released. */
 struct WirePacket {
   guint size = 0;
@@ -275,6 +273,8 @@ struct Outgoing {
   guint count = 0;
   WirePacket packets[MAX_PACKETS_PER_SERVICE];
 };
+
+}  // namespace
 
 struct GstSipRtpSinkPrivate {
   std::mutex lock;
@@ -1052,14 +1052,12 @@ refresh_destination_locked (GstSipRtpSink * self, std::string * name)
     state.dest_known = false;
   }
 
+  static const std::string nowhere;
   const RtpMediaParams & params = state.params;
-  std::string host;
-  guint16 port = 0;
-  if (!params.remote_address.empty () && params.remote_port != 0 &&
-      params.remote_address != "0.0.0.0") {
-    host = params.remote_address;
-    port = params.remote_port;
-  }
+  const bool known = !params.remote_address.empty () &&
+      params.remote_port != 0 && params.remote_address != "0.0.0.0";
+  const std::string & host = known ? params.remote_address : nowhere;
+  const guint16 port = known ? params.remote_port : 0;
   if (state.dest_known && host == state.dest_host && port == state.dest_port)
     return false;
   state.dest_known = true;
