@@ -971,11 +971,12 @@ apply_params_locked (GstSipRtpSink * self)
       params.remote_address.c_str (), params.remote_port);
 }
 
-/* Sets where packets go to @address, port dest_port: an IPv4 address on an
- * IPv6 socket (bound to "::", dual-stack) as its v4-mapped form. Called
- * with the lock. */
+/* Sets where packets go to @address (IPv6: in scope @scope_id), port
+ * dest_port: an IPv4 address on an IPv6 socket (bound to "::", dual-stack)
+ * as its v4-mapped form. Called with the lock. */
 static void
-set_destination_locked (GstSipRtpSink * self, GInetAddress * address)
+set_destination_locked (GstSipRtpSink * self, GInetAddress * address,
+    guint32 scope_id = 0)
 {
   State & state = self->priv->state;
   const GSocketFamily af = g_inet_address_get_family (address);
@@ -994,6 +995,7 @@ set_destination_locked (GstSipRtpSink * self, GInetAddress * address)
     sin6->sin6_port = g_htons (state.dest_port);
     if (af == G_SOCKET_FAMILY_IPV6) {
       memcpy (&sin6->sin6_addr, bytes, 16);
+      sin6->sin6_scope_id = scope_id;
     } else {
       sin6->sin6_addr.s6_addr[10] = 0xff;
       sin6->sin6_addr.s6_addr[11] = 0xff;
@@ -1037,13 +1039,13 @@ refresh_destination_locked (GstSipRtpSink * self, std::string * name)
     state.dest_host = host;
     g_free (host);
     state.dest_port = g_inet_socket_address_get_port (inet);
-    /* It came in on this socket: the same family, scope and all. */
-    state.dest_len = 0;
-    if (g_socket_address_to_native (latched, &state.dest_addr,
-            sizeof (state.dest_addr), nullptr))
-      state.dest_len = g_socket_address_get_native_size (latched);
-    GST_INFO_OBJECT (self, "sending to %s port %u (where the caller's RTP "
-        "comes from)", state.dest_host.c_str (), state.dest_port);
+    /* GLib gives a v4-mapped source as IPv4: mapped back here. */
+    GST_INFO_OBJECT (self, "the caller's RTP comes from %s port %u",
+        state.dest_host.c_str (), state.dest_port);
+    GInetAddress *address = g_inet_socket_address_get_address (inet);
+    set_destination_locked (self, address,
+        g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6 ?
+        g_inet_socket_address_get_scope_id (inet) : 0);
     return false;
   }
   if (state.dest_latched) {

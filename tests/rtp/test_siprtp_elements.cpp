@@ -1591,6 +1591,26 @@ TEST (SipRtpSink, DestinationChangeMidCallMovesTheStream)
   EXPECT_EQ (stat_u64 (f.sink, "send-errors"), 0u);
 }
 
+/* A dual-stack socket (bound to "::") answers an IPv4 caller where its
+ * RTP comes from. */
+TEST (SipRtpSink, SymmetricRtpOnADualStackSocket)
+{
+  Peer sdp_remote;
+  Peer caller;
+  SrcFixture src ("address=::");
+  SinkFixture sink ("address=:: port=" + std::to_string (src.port) +
+      " remote=" + sdp_remote.address ());
+  RtpInfo first = receive_rtp (sdp_remote);
+  caller.send_to (src.port, audio_packet (1, 1));
+  caller.send_to (src.port, audio_packet (2, 2));
+  ASSERT_TRUE (wait_for_received (src.src, 2));
+  sink.crank ();
+  RtpInfo second = receive_rtp (caller);
+  EXPECT_EQ (guint16 (first.seq + 1), second.seq);
+  EXPECT_FALSE (sdp_remote.has_datagram ());
+  EXPECT_EQ (stat_u64 (sink.sink, "send-errors"), 0u);
+}
+
 /* An IPv6 socket sends to IPv6 peers, and (dual-stack, bound to "::") to
  * IPv4 ones. */
 TEST (SipRtpSink, SendsOverIpv6)
