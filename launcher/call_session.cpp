@@ -597,6 +597,8 @@ CallSession::count_rtp_packets ()
         add (metrics.rtp_packets_dropped_total, {"malformed"}, "packets-invalid");
       } else {
         add (metrics.rtp_packets_total, {"out"}, "packets-sent");
+        add (metrics.rtp_packets_dropped_total, {"send_buffer_full"}, "packets-dropped");
+        add (metrics.rtp_packets_dropped_total, {"send_error"}, "send-errors");
       }
       if (stats)
         gst_structure_free (stats);

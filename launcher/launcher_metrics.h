@@ -12,7 +12,7 @@ struct LauncherMetrics {
   Counter & calls_total;             /* {outcome}: completed, cancelled (by the caller before the answer),
                                         unanswered (outbound), failed, no_route */
   Counter & rtp_packets_total;       /* {direction}: in, out */
-  Counter & rtp_packets_dropped_total;  /* {reason}: late, malformed, queue_full */
+  Counter & rtp_packets_dropped_total;  /* {reason}: late, malformed, queue_full, send_buffer_full, send_error */
   Counter & ai_events_total;         /* {type}: Realtime server event type */
   Counter & errors_total;            /* {cause}: sip, pipeline, ai, http */
   Histogram & call_duration_seconds; /* answered calls, answer to hang-up */
