@@ -124,7 +124,6 @@ GST_DEBUG_CATEGORY_STATIC (gst_sip_rtp_sink_debug);
 #define MAX_PACKETS_PER_SERVICE 16
 /* RTP header without CSRCs or extension (RFC 3550 5.1). */
 #define RTP_HEADER_BYTES 12
-#define MAX_PACKET_BYTES (RTP_HEADER_BYTES + MAX_PTIME * 8)
 
 using voxbridge::CallBinding;
 using voxbridge::DtmfSender;
@@ -261,17 +260,26 @@ struct State {
 
 /* One RTP packet built under the lock, sent after it is released. */
 struct WirePacket {
-  guint size = 0;
-  guint16 seq = 0;
-  guint32 rtptime = 0;
-  guint8 data[MAX_PACKET_BYTES];
+  guint8 *data;                 /* header and payload */
+  guint size;
+  guint16 seq;
+  guint32 rtptime;
 };
 
 /* What one call of the pacer sends once the lock is released: kept in the
- * element and reused (only the pacer, under tick_lock, touches it). */
+ * element and reused (only the pacer, under tick_lock, touches it). The
+ * bytes are sized for the call's ptime when it binds. */
 struct Outgoing {
   guint count = 0;
-  WirePacket packets[MAX_PACKETS_PER_SERVICE];
+  std::vector<guint8> bytes;
+  WirePacket packets[MAX_PACKETS_PER_SERVICE] {};
+
+  void size_for (guint frame_bytes) {
+    const guint stride = RTP_HEADER_BYTES + frame_bytes;
+    bytes.assign (stride * MAX_PACKETS_PER_SERVICE, 0);
+    for (guint i = 0; i < MAX_PACKETS_PER_SERVICE; i++)
+      packets[i].data = bytes.data () + i * stride;
+  }
 };
 
 }  // namespace
@@ -1711,6 +1719,8 @@ bind_call (GstSipRtpSink * self)
   state.codec = codec;
   state.ptime_ms = ptime_ms;
   state.frame_bytes = ptime_ms * 8;
+  /* No pacer runs before PLAYING: nothing else touches it now. */
+  self->priv->out.size_for (state.frame_bytes);
   state.payload_type = params.payload_type;
   state.dtmf_pt = params.dtmf_payload_type;
   state.params = params;
