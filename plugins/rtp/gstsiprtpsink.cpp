@@ -97,6 +97,7 @@
 #include "../playout_marks.h"
 #include "dtmf_sender.h"
 #include "g711_codec.h"
+#include "io_thread.h"
 #include "siprtp_binding.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_sip_rtp_sink_debug);
@@ -1022,8 +1023,8 @@ set_destination_locked (GstSipRtpSink * self, GInetAddress * address,
 
 /* Works out again where RTP goes when that may have changed: the latched
  * source of the caller's RTP, else the SDP address (none: nowhere known
- * yet). Returns true when @name, the SDP host, is a name to resolve (the
- * caller does that without the lock, then set_destination_locked()).
+ * yet). Returns true when @name, the SDP host, is a name to resolve
+ * (start_resolving()).
  * Called with the lock. */
 static bool
 refresh_destination_locked (GstSipRtpSink * self, std::string * name)
@@ -1088,41 +1089,66 @@ refresh_destination_locked (GstSipRtpSink * self, std::string * name)
   return false;
 }
 
-/* An address of @name a socket of @family can send to (NULL and a warning
- * when there is none). Blocks on the resolver: called once per change of
- * the destination, never per packet. */
+/* The address of @addresses a socket of @family can send to, or NULL. */
 static GInetAddress *
-resolve_host (GstSipRtpSink * self, const std::string & name,
-    GSocketFamily family)
+pick_address (GList * addresses, GSocketFamily family)
 {
-  GResolver *resolver = g_resolver_get_default ();
-  GError *error = nullptr;
-  GList *addresses = g_resolver_lookup_by_name (resolver, name.c_str (),
-      nullptr, &error);
-  g_object_unref (resolver);
   GInetAddress *found = nullptr;
   for (GList *l = addresses; l != nullptr; l = l->next) {
     auto *address = G_INET_ADDRESS (l->data);
     const GSocketFamily af = g_inet_address_get_family (address);
-    if (af == family) {
-      found = address;
-      break;
-    }
+    if (af == family)
+      return address;
     if (found == nullptr && family == G_SOCKET_FAMILY_IPV6 &&
         af == G_SOCKET_FAMILY_IPV4)
       found = address;          /* v4-mapped, if nothing better comes */
   }
-  if (found)
-    g_object_ref (found);
-  g_resolver_free_addresses (addresses);
-  if (found == nullptr)
-    GST_ELEMENT_WARNING (self, RESOURCE, NOT_FOUND,
-        ("Could not resolve the RTP destination '%s'; sending nothing until "
-            "it changes", name.c_str ()),
-        ("%s", error ? error->message :
-            "no address of the socket's family"));
-  g_clear_error (&error);
   return found;
+}
+
+/* Resolves @name, the SDP's host name, off the pacer: a lookup can take
+ * seconds, and the pacer's thread serves every call of the process. Until
+ * it answers nothing is sent (as with no destination); then the address is
+ * used if the destination is still @name. The lookup runs on GLib's
+ * resolver threads and answers on the I/O thread. */
+static void
+start_resolving (GstSipRtpSink * self, const std::string & name)
+{
+  struct Lookup {
+    GstSipRtpSink *self;
+    std::string name;
+  };
+  auto *lookup = new Lookup { GST_SIP_RTP_SINK (gst_object_ref (self)), name };
+  voxbridge::IoThread::run ([lookup] {
+        GResolver *resolver = g_resolver_get_default ();
+        g_resolver_lookup_by_name_async (resolver, lookup->name.c_str (), nullptr,
+            [] (GObject * source, GAsyncResult * result, gpointer data) {
+              std::unique_ptr<Lookup> lookup (static_cast<Lookup *> (data));
+              GstSipRtpSink *self = lookup->self;
+              GError *error = nullptr;
+              GList *addresses = g_resolver_lookup_by_name_finish (G_RESOLVER (source),
+                  result, &error);
+              bool found = false;
+              {
+                std::lock_guard<std::mutex> guard (self->priv->lock);
+                State & state = self->priv->state;
+                GInetAddress *address = pick_address (addresses, state.family);
+                found = address != nullptr;
+                if (address && state.dest_known && state.dest_latched == nullptr &&
+                    state.dest_host == lookup->name)
+                  set_destination_locked (self, address);
+              }
+              g_resolver_free_addresses (addresses);
+              if (!found)
+                GST_ELEMENT_WARNING (self, RESOURCE, NOT_FOUND,
+                    ("Could not resolve the RTP destination '%s'; sending nothing until "
+                        "it changes", lookup->name.c_str ()),
+                    ("%s", error ? error->message : "no address of the socket's family"));
+              g_clear_error (&error);
+              gst_object_unref (self);
+            }, lookup);
+        g_object_unref (resolver);
+      });
 }
 
 /* Takes the audio of one packet, up to a packet's worth, the rest silence:
@@ -1541,21 +1567,8 @@ pace (GstSipRtpSink * self, bool early_ok, GstClockID fired)
 
     apply_params_locked (self);
     std::string name;
-    if (refresh_destination_locked (self, &name)) {
-      /* A host name (rare in SDP): resolved once, without the lock. */
-      const GSocketFamily family = state.family;
-      lock.unlock ();
-      GInetAddress *address = resolve_host (self, name, family);
-      lock.lock ();
-      if (address) {
-        if (state.dest_known && state.dest_latched == nullptr &&
-            state.dest_host == name)
-          set_destination_locked (self, address);
-        g_object_unref (address);
-      }
-      if (!state.running || state.finished || state.stopping)
-        return;
-    }
+    if (refresh_destination_locked (self, &name))
+      start_resolving (self, name);      /* a host name (rare in SDP) */
 
     GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
     if (clock == nullptr)
