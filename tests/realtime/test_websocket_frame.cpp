@@ -1,4 +1,5 @@
-/* RFC 6455 client framing: what we send, and every shape of server frame. */
+/* RFC 6455 framing: what a client and a server send, every shape of server
+ * frame, and client frames as a server reads them (masked, unmasked in place). */
 #include <gtest/gtest.h>
 
 #include <string>
@@ -37,6 +38,25 @@ feed (WsFrameReader & reader, const std::string & bytes)
 {
   memcpy (reader.space (bytes.size ()), bytes.data (), bytes.size ());
   reader.commit (bytes.size ());
+}
+
+/* A client frame (always masked) made by the encoder under test. */
+std::string
+client_frame (WsOpcode opcode, const std::string & payload, guint32 mask = 0xa1b2c3d4)
+{
+  std::vector<guint8> out;
+  ws_encode_client_frame (opcode, reinterpret_cast<const guint8 *> (payload.data ()),
+      payload.size (), mask, &out);
+  return std::string (out.begin (), out.end ());
+}
+
+/* A client frame with @first_byte as given (FIN, RSV, opcode), masked. */
+std::string
+raw_client_frame (guint8 first_byte, const std::string & payload, guint32 mask = 0x01020304)
+{
+  std::string f = client_frame (WsOpcode::kText, payload, mask);
+  f[0] = static_cast<char> (first_byte);
+  return f;
 }
 
 std::string
@@ -83,6 +103,46 @@ TEST (WsEncode, ClientFramesAreMaskedWithTheRightLengthForm)
     for (gsize i = 0; i < size; i++)
       ASSERT_EQ (out[at + i] ^ key[i % 4], static_cast<guint8> (payload[i])) << "byte " << i;
   }
+}
+
+TEST (WsEncode, ServerFramesAreUnmaskedWithTheRightLengthForm)
+{
+  for (gsize size : { gsize (0), gsize (5), gsize (125), gsize (126), gsize (65535),
+           gsize (65536), gsize (70000) }) {
+    std::string payload (size, 'x');
+    for (gsize i = 0; i < size; i++)
+      payload[i] = static_cast<char> ('a' + i % 26);
+    std::vector<guint8> out;
+    ws_encode_server_frame (WsOpcode::kText, reinterpret_cast<const guint8 *> (payload.data ()),
+        size, &out);
+    /* Byte for byte what the test's own server encoder makes. */
+    EXPECT_EQ (std::string (out.begin (), out.end ()), server_frame (0x81, payload)) << size;
+    EXPECT_FALSE (out[1] & 0x80) << "server frames must not be masked";
+  }
+  std::vector<guint8> out;
+  ws_encode_server_frame (WsOpcode::kClose, nullptr, 0, &out);
+  EXPECT_EQ (std::string (out.begin (), out.end ()), std::string ("\x88\x00", 2));
+}
+
+TEST (WsEncode, ServerFramesReadBackByAClient)
+{
+  std::vector<guint8> out;
+  std::string large (70000, 'L');
+  ws_encode_server_frame (WsOpcode::kText, reinterpret_cast<const guint8 *> ("hi"), 2, &out);
+  ws_encode_server_frame (WsOpcode::kPing, reinterpret_cast<const guint8 *> ("p"), 1, &out);
+  ws_encode_server_frame (WsOpcode::kBinary,
+      reinterpret_cast<const guint8 *> (large.data ()), large.size (), &out);
+  WsFrameReader reader (1 << 20);
+  feed (reader, std::string (out.begin (), out.end ()));
+  auto f = reader.next ();
+  ASSERT_EQ (f.kind, Kind::kText);
+  EXPECT_EQ (text_of (f), "hi");
+  f = reader.next ();
+  ASSERT_EQ (f.kind, Kind::kPing);
+  EXPECT_EQ (text_of (f), "p");
+  f = reader.next ();
+  ASSERT_EQ (f.kind, Kind::kBinary);
+  EXPECT_EQ (text_of (f), large);
 }
 
 TEST (WsEncode, AcceptKeyOfRfc6455Example)
@@ -237,6 +297,151 @@ TEST (WsFrameReader, MutatedStreamsNeverCrash)
     }
   }
   /* Both outcomes happen: the mutants are not all rejected up front. */
+  EXPECT_GT (messages, 0u);
+  EXPECT_GT (errors, 0u);
+}
+
+/* ---- a server reading client frames ---- */
+
+TEST (WsFrameReaderOfClient, MaskedMessagesOfEveryLengthFormArriveUnmasked)
+{
+  WsFrameReader reader (1 << 20, WsFrameReader::Sender::kClient);
+  std::string small = "{\"type\":\"input_audio_buffer.append\"}", medium (300, 'm'),
+      large (70000, 'L');
+  for (gsize i = 0; i < large.size (); i++)
+    large[i] = static_cast<char> ('A' + i % 23);
+  feed (reader, client_frame (WsOpcode::kText, small) + client_frame (WsOpcode::kText, medium, 0)
+      + client_frame (WsOpcode::kBinary, large, 0xdeadbeef)
+      + client_frame (WsOpcode::kText, ""));
+  auto f = reader.next ();
+  ASSERT_EQ (f.kind, Kind::kText);
+  EXPECT_EQ (text_of (f), small);
+  f = reader.next ();
+  ASSERT_EQ (f.kind, Kind::kText);
+  EXPECT_EQ (text_of (f), medium);
+  f = reader.next ();
+  ASSERT_EQ (f.kind, Kind::kBinary);
+  EXPECT_EQ (text_of (f), large);
+  f = reader.next ();
+  ASSERT_EQ (f.kind, Kind::kText);
+  EXPECT_EQ (f.size, 0u);
+  EXPECT_EQ (reader.next ().kind, Kind::kNeedMore);
+}
+
+TEST (WsFrameReaderOfClient, ByteByByteArrivalGivesTheSameMessages)
+{
+  WsFrameReader reader (1 << 20, WsFrameReader::Sender::kClient);
+  std::string stream = client_frame (WsOpcode::kText, "hello")
+      + client_frame (WsOpcode::kPing, "pp") + client_frame (WsOpcode::kText, std::string (200, 'z'))
+      + client_frame (WsOpcode::kText, std::string (70000, 'y'));
+  std::vector<std::string> got;
+  for (char c : stream) {
+    feed (reader, std::string (1, c));
+    for (auto f = reader.next (); f.kind != Kind::kNeedMore; f = reader.next ())
+      got.push_back (std::to_string (static_cast<int> (f.kind)) + ":" + text_of (f));
+  }
+  ASSERT_EQ (got.size (), 4u);
+  EXPECT_EQ (got[0], std::to_string (static_cast<int> (Kind::kText)) + ":hello");
+  EXPECT_EQ (got[1], std::to_string (static_cast<int> (Kind::kPing)) + ":pp");
+  EXPECT_EQ (got[2], std::to_string (static_cast<int> (Kind::kText)) + ":" + std::string (200, 'z'));
+  EXPECT_EQ (got[3], std::to_string (static_cast<int> (Kind::kText)) + ":" + std::string (70000, 'y'));
+}
+
+TEST (WsFrameReaderOfClient, FragmentsAreUnmaskedAndJoined)
+{
+  WsFrameReader reader (1 << 20, WsFrameReader::Sender::kClient);
+  /* Each fragment with a mask of its own. */
+  feed (reader, raw_client_frame (0x01, "{\"a\":", 0x11111111)
+      + raw_client_frame (0x89, "ping", 0x22222222) + raw_client_frame (0x00, "1", 0x33333333)
+      + raw_client_frame (0x80, "}", 0x44444444));
+  auto f = reader.next ();
+  ASSERT_EQ (f.kind, Kind::kPing);
+  EXPECT_EQ (text_of (f), "ping");
+  f = reader.next ();
+  ASSERT_EQ (f.kind, Kind::kText);
+  EXPECT_EQ (text_of (f), "{\"a\":1}");
+}
+
+TEST (WsFrameReaderOfClient, CloseFrameGivesCodeAndReasonUnmasked)
+{
+  WsFrameReader reader (1024, WsFrameReader::Sender::kClient);
+  feed (reader, client_frame (WsOpcode::kClose, ws_close_payload (1000, "bye")));
+  auto f = reader.next ();
+  ASSERT_EQ (f.kind, Kind::kClose);
+  EXPECT_EQ (f.close_code, 1000);
+  EXPECT_EQ (f.close_reason, "bye");
+}
+
+TEST (WsFrameReaderOfClient, UnmaskedFramesAndViolationsAreErrors)
+{
+  struct Case {
+    const char *what;
+    std::string bytes;
+    guint16 code;
+  } cases[] = {
+    { "unmasked text", server_frame (0x81, "hello"), kWsCloseProtocolError },
+    { "unmasked close", server_frame (0x88, ""), kWsCloseProtocolError },
+    { "unmasked after a masked one", client_frame (WsOpcode::kText, "ok")
+      + server_frame (0x81, "x"), kWsCloseProtocolError },
+    { "reserved bit", raw_client_frame (0xc1, "x"), kWsCloseProtocolError },
+    { "unknown data opcode", raw_client_frame (0x83, "x"), kWsCloseProtocolError },
+    { "oversized ping", raw_client_frame (0x89, std::string (126, 'p')), kWsCloseProtocolError },
+    { "continuation first", raw_client_frame (0x80, "x"), kWsCloseProtocolError },
+    { "text not UTF-8", client_frame (WsOpcode::kText, "\xff\xfe"), kWsCloseBadData },
+    { "too big", client_frame (WsOpcode::kText, std::string (2000, 'b')), kWsCloseTooBig },
+  };
+  for (const auto & c : cases) {
+    WsFrameReader reader (1024, WsFrameReader::Sender::kClient);
+    feed (reader, c.bytes);
+    WsFrameReader::Frame f = reader.next ();
+    while (f.kind != Kind::kError && f.kind != Kind::kNeedMore)
+      f = reader.next ();
+    ASSERT_EQ (f.kind, Kind::kError) << c.what;
+    EXPECT_EQ (f.close_code, c.code) << c.what;
+    EXPECT_FALSE (f.error.empty ()) << c.what;
+  }
+}
+
+TEST (WsFrameReaderOfClient, TooBigIsRefusedBeforeTheMaskAndPayloadArrive)
+{
+  WsFrameReader reader (1000, WsFrameReader::Sender::kClient);
+  feed (reader, std::string ("\x81\xff\x00\x00\x00\x00\x40\x00\x00\x00", 10));
+  EXPECT_EQ (reader.next ().kind, Kind::kError);
+}
+
+TEST (WsFrameReaderOfClient, MaxMessageSizeCanBeRaised)
+{
+  WsFrameReader reader (100, WsFrameReader::Sender::kClient);
+  reader.set_max_message_size (5000);
+  feed (reader, client_frame (WsOpcode::kText, std::string (2000, 'b')));
+  EXPECT_EQ (reader.next ().kind, Kind::kText);
+}
+
+TEST (WsFrameReaderOfClient, MutatedStreamsNeverCrash)
+{
+  std::string valid = client_frame (WsOpcode::kText,
+          "{\"type\":\"input_audio_buffer.append\",\"audio\":\"AAAA\"}")
+      + raw_client_frame (0x01, "{\"a\"") + client_frame (WsOpcode::kPing, "p")
+      + raw_client_frame (0x80, ":1}") + client_frame (WsOpcode::kClose, ws_close_payload (1000, "bye"));
+  voxbridge::test::InputMutator mutator (20261207);
+  size_t messages = 0, errors = 0;
+  for (const auto & m : mutator.mutate (valid)) {
+    WsFrameReader reader (4096, WsFrameReader::Sender::kClient);
+    feed (reader, m.text);
+    for (int i = 0; i < 100; i++) {
+      auto f = reader.next ();
+      if (f.kind == Kind::kNeedMore)
+        break;
+      if (f.kind == Kind::kError) {
+        errors++;
+        break;
+      }
+      if (f.kind == Kind::kText) {
+        EXPECT_TRUE (g_utf8_validate (f.data, f.size, nullptr)) << m.kind;
+      }
+      messages++;
+    }
+  }
   EXPECT_GT (messages, 0u);
   EXPECT_GT (errors, 0u);
 }

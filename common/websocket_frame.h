@@ -1,7 +1,9 @@
 #pragma once
-/* RFC 6455 framing for the client side of a WebSocket: frames we send are
- * masked, frames the server sends are not. Pure byte work, no I/O, so it is
- * tested on its own (tests/realtime/test_websocket_frame.cpp). */
+/* RFC 6455 framing for both sides of a WebSocket: a client's frames are
+ * masked, a server's are not. Pure byte work, no I/O, so it is tested on its
+ * own (tests/realtime/test_websocket_frame.cpp). Used by the realtime
+ * elements' client (plugins/realtime/websocket_client.cpp) and by
+ * voxbridge-realtime-sim's server (tools/realtime-sim/ws_connection.cpp). */
 
 #include <glib.h>
 
@@ -32,17 +34,24 @@ constexpr guint16 kWsCloseAbnormal = 1006;
 /* Appends one complete, masked client frame to @out. */
 void ws_encode_client_frame (WsOpcode opcode, const guint8 * payload, gsize size,
     guint32 mask, std::vector<guint8> * out);
+/* Appends one complete server frame (not masked) to @out. */
+void ws_encode_server_frame (WsOpcode opcode, const guint8 * payload, gsize size,
+    std::vector<guint8> * out);
 /* The payload of a close frame: the code, then the reason. */
 std::string ws_close_payload (guint16 code, const std::string & reason);
 
 /* The Sec-WebSocket-Accept a server must answer to @key. */
 std::string ws_accept_for_key (const std::string & key);
 
-/* Reads the server's frames from a byte stream, reassembling fragmented
+/* Reads the peer's frames from a byte stream, reassembling fragmented
  * messages. Bytes are read straight into its buffer (space + commit), and
- * an unfragmented message is handed out without a copy. */
+ * an unfragmented message is handed out without a copy (a client's frame is
+ * unmasked in place). */
 class WsFrameReader {
  public:
+  /* Whose frames are read: a server's must not be masked, a client's must
+   * be (RFC 6455 5.1: either mistake fails the connection with 1002). */
+  enum class Sender { kServer, kClient };
   enum class Kind {
     kNeedMore,    /* no complete frame buffered */
     kText,        /* a whole text message: data/size */
@@ -61,7 +70,8 @@ class WsFrameReader {
     std::string error;
   };
 
-  explicit WsFrameReader (guint64 max_message_size);
+  explicit WsFrameReader (guint64 max_message_size, Sender sender = Sender::kServer);
+  void set_max_message_size (guint64 size) { max_message_size_ = size; }
   /* Room for @size more bytes at the end of the buffer. */
   guint8 *space (gsize size);
   /* @count bytes were written into the space last asked for. */
@@ -75,6 +85,7 @@ class WsFrameReader {
   Frame fail (guint16 code, const std::string & error);
 
   guint64 max_message_size_;
+  Sender sender_;
   /* Bytes [start_, end_) of data_ are received and not yet parsed. Not a
    * std::vector: growing one zero-fills the read space on every read. */
   std::unique_ptr<guint8[]> data_;

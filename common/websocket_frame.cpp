@@ -1,4 +1,4 @@
-/* RFC 6455 client framing. */
+/* RFC 6455 framing, client and server side. */
 #include "websocket_frame.h"
 
 #include <cstring>
@@ -29,38 +29,57 @@ apply_mask (guint8 * data, gsize size, const guint8 mask[4])
     data[i] ^= mask[i % 4];
 }
 
-}  // namespace
-
+/* @key: the 4-byte mask of a client frame, nullptr for a server frame. */
 void
-ws_encode_client_frame (WsOpcode opcode, const guint8 * payload, gsize size, guint32 mask,
+encode_frame (WsOpcode opcode, const guint8 * payload, gsize size, const guint8 * key,
     std::vector<guint8> * out)
 {
+  const guint8 mask_bit = key ? 0x80 : 0x00;
   guint8 header[14];
   gsize at = 0;
   header[at++] = 0x80 | static_cast<guint8> (opcode);   /* FIN: we never fragment */
   if (size < 126) {
-    header[at++] = 0x80 | static_cast<guint8> (size);
+    header[at++] = mask_bit | static_cast<guint8> (size);
   } else if (size <= G_MAXUINT16) {
-    header[at++] = 0x80 | 126;
+    header[at++] = mask_bit | 126;
     header[at++] = static_cast<guint8> (size >> 8);
     header[at++] = static_cast<guint8> (size);
   } else {
-    header[at++] = 0x80 | 127;
+    header[at++] = mask_bit | 127;
     for (int shift = 56; shift >= 0; shift -= 8)
       header[at++] = static_cast<guint8> (static_cast<guint64> (size) >> shift);
   }
-  const guint8 key[4] = { static_cast<guint8> (mask >> 24), static_cast<guint8> (mask >> 16),
-    static_cast<guint8> (mask >> 8), static_cast<guint8> (mask) };
-  memcpy (header + at, key, 4);
-  at += 4;
+  if (key) {
+    memcpy (header + at, key, 4);
+    at += 4;
+  }
 
   /* Appended, not resized: a resize would zero the payload's bytes first. */
   out->insert (out->end (), header, header + at);
   const gsize start = out->size ();
   if (size > 0) {
     out->insert (out->end (), payload, payload + size);
-    apply_mask (out->data () + start, size, key);
+    if (key)
+      apply_mask (out->data () + start, size, key);
   }
+}
+
+}  // namespace
+
+void
+ws_encode_client_frame (WsOpcode opcode, const guint8 * payload, gsize size, guint32 mask,
+    std::vector<guint8> * out)
+{
+  const guint8 key[4] = { static_cast<guint8> (mask >> 24), static_cast<guint8> (mask >> 16),
+    static_cast<guint8> (mask >> 8), static_cast<guint8> (mask) };
+  encode_frame (opcode, payload, size, key, out);
+}
+
+void
+ws_encode_server_frame (WsOpcode opcode, const guint8 * payload, gsize size,
+    std::vector<guint8> * out)
+{
+  encode_frame (opcode, payload, size, nullptr, out);
 }
 
 std::string
@@ -93,8 +112,8 @@ ws_accept_for_key (const std::string & key)
   return accept;
 }
 
-WsFrameReader::WsFrameReader (guint64 max_message_size)
-  : max_message_size_ (max_message_size)
+WsFrameReader::WsFrameReader (guint64 max_message_size, Sender sender)
+  : max_message_size_ (max_message_size), sender_ (sender)
 {
 }
 
@@ -145,7 +164,7 @@ WsFrameReader::next ()
   for (;;) {
     if (failed_)
       return fail (kWsCloseProtocolError, "the stream already failed");
-    const guint8 *p = data_.get () + start_;
+    guint8 *p = data_.get () + start_;
     const gsize avail = end_ - start_;
     if (avail < 2)
       return {};
@@ -171,8 +190,10 @@ WsFrameReader::next ()
     }
     if (p[0] & 0x70)
       return fail (kWsCloseProtocolError, "reserved bits set (no extension was agreed)");
-    if (masked)
+    if (masked && sender_ == Sender::kServer)
       return fail (kWsCloseProtocolError, "the server masked a frame");
+    if (!masked && sender_ == Sender::kClient)
+      return fail (kWsCloseProtocolError, "the client sent an unmasked frame");
     const bool control = opcode & 0x08;
     if (control && (!fin || length > kMaxControlPayload))
       return fail (kWsCloseProtocolError, "a fragmented or oversized control frame");
@@ -184,8 +205,18 @@ WsFrameReader::next ()
     if (!control && message_size > max_message_size_)
       return fail (kWsCloseTooBig, "a message of more than "
           + std::to_string (max_message_size_) + " bytes");
+    guint8 key[4];
+    if (masked) {
+      if (avail - at < 4)
+        return {};
+      memcpy (key, p + at, 4);
+      at += 4;
+    }
     if (avail - at < length)
       return {};
+    /* Unmasked in place, once: the frame is consumed right here. */
+    if (masked)
+      apply_mask (p + at, length, key);
 
     const char *payload = reinterpret_cast<const char *> (p + at);
     start_ += at + length;
