@@ -23,21 +23,23 @@ ms_to_samples (int64_t ms)
   return ms <= 0 ? 0 : static_cast<uint64_t> (ms) * kCanonicalRate / 1000;
 }
 
-Session::Session (const SessionEnv &env, SoupWebsocketConnection *connection,
+Session::Session (const SessionEnv &env, std::shared_ptr<WsConnection> connection,
     const std::string &model, ClosedCallback closed_callback)
     : env_ (env),
-      connection_ (SOUP_WEBSOCKET_CONNECTION (g_object_ref (connection))),
+      connection_ (std::move (connection)),
       on_closed_ (std::move (closed_callback)),
       replies_ (env.options->replies),
       function_call_pending_ (env.options->function_call.has_value ())
 {
   config_.id = new_id ("sess");
   config_.model = model;
-  g_object_set (connection_, "max-incoming-payload-size", kMaxIncomingPayload, nullptr);
-  message_handler_ = g_signal_connect (connection_, "message", G_CALLBACK (on_message), this);
+  connection_->set_max_message_size (kMaxIncomingPayload);
   if (env_.timing_log)
     env_.timing_log->session_event (config_.id, "open", monotonic_ns ());
-  closed_handler_ = g_signal_connect (connection_, "closed", G_CALLBACK (on_closed), this);
+  connection_->set_handlers (
+      [this] (bool binary, const char *data, gsize len) { on_message (binary, data, len); },
+      /* May delete this: nothing may touch it afterwards. */
+      [this] () { on_closed_ (this); });
 
   SessionConfig defaults;
   apply_audio_settings (defaults);
@@ -55,45 +57,28 @@ Session::~Session ()
     env_.timing_log->session_event (config_.id, "close", monotonic_ns ());
   if (response_ && response_->timer)
     g_source_remove (response_->timer);
-  g_signal_handler_disconnect (connection_, message_handler_);
-  g_signal_handler_disconnect (connection_, closed_handler_);
-  if (soup_websocket_connection_get_state (connection_) == SOUP_WEBSOCKET_STATE_OPEN)
-    soup_websocket_connection_close (connection_, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, nullptr);
-  g_object_unref (connection_);
+  connection_->clear_handlers ();
+  connection_->close (realtime::kWsCloseGoingAway);
 }
 
 void
 Session::close ()
 {
-  if (soup_websocket_connection_get_state (connection_) == SOUP_WEBSOCKET_STATE_OPEN)
-    soup_websocket_connection_close (connection_, SOUP_WEBSOCKET_CLOSE_GOING_AWAY,
-        "server shutting down");
+  connection_->close (realtime::kWsCloseGoingAway, "server shutting down");
 }
 
 void
-Session::on_closed (SoupWebsocketConnection *conn, gpointer user_data)
+Session::on_message (bool binary, const char *data, size_t len)
 {
-  auto *self = static_cast<Session *> (user_data);
-  /* May delete self: nothing may touch it afterwards. */
-  self->on_closed_ (self);
-}
-
-void
-Session::on_message (SoupWebsocketConnection *conn, gint type, GBytes *message,
-    gpointer user_data)
-{
-  auto *self = static_cast<Session *> (user_data);
-  if (self->env_.timing_log)
-    self->message_arrival_ns_ = monotonic_ns ();
-  gsize len;
-  const char *data = static_cast<const char *> (g_bytes_get_data (message, &len));
-  if (type != SOUP_WEBSOCKET_DATA_TEXT) {
-    self->send_error ({"invalid_event", "Binary WebSocket messages are not supported; "
-                                        "send JSON events as text messages.", ""},
+  if (env_.timing_log)
+    message_arrival_ns_ = monotonic_ns ();
+  if (binary) {
+    send_error ({"invalid_event", "Binary WebSocket messages are not supported; "
+                                  "send JSON events as text messages.", ""},
         std::nullopt);
     return;
   }
-  self->handle_text (data ? data : "", len);
+  handle_text (data ? data : "", len);
 }
 
 void
@@ -101,12 +86,12 @@ Session::send (JsonObject *event)
 {
   json_object_set_string_member (event, "event_id", new_id ("event").c_str ());
   JsonNode *node = node_from_object (event);
-  if (soup_websocket_connection_get_state (connection_) == SOUP_WEBSOCKET_STATE_OPEN) {
+  if (connection_->is_open ()) {
     std::string text = json_to_compact_string (node);
     if (env_.options->verbose)
       g_printerr ("[%s] -> %s\n", config_.id.c_str (),
           text.size () > 300 ? (text.substr (0, 300) + "...").c_str () : text.c_str ());
-    soup_websocket_connection_send_text (connection_, text.c_str ());
+    connection_->send_text (text.data (), text.size ());
   }
   json_node_unref (node);
 }

@@ -15,7 +15,7 @@
 #include <deque>
 #include <vector>
 
-#include <libsoup/soup.h>
+#include <glib.h>
 
 #include "audio_format.h"
 #include "conversation.h"
@@ -26,6 +26,7 @@
 #include "timing_log.h"
 #include "tts.h"
 #include "vad.h"
+#include "ws_connection.h"
 
 namespace voxbridge::sim {
 
@@ -51,10 +52,10 @@ class Session {
  public:
   using ClosedCallback = std::function<void (Session *)>;
 
-  /* Takes a reference on @connection and sends session.created. @closed_callback
-   * runs once the peer closed; it may delete the Session. */
-  Session (const SessionEnv &env, SoupWebsocketConnection *connection, const std::string &model,
-      ClosedCallback closed_callback);
+  /* Handles @connection's messages and sends session.created. @closed_callback
+   * runs once the connection is over; it may delete the Session. */
+  Session (const SessionEnv &env, std::shared_ptr<WsConnection> connection,
+      const std::string &model, ClosedCallback closed_callback);
   ~Session ();
   Session (const Session &) = delete;
   Session &operator= (const Session &) = delete;
@@ -98,9 +99,7 @@ class Session {
   };
 
   /* session.cpp: transport and dispatch */
-  static void on_message (SoupWebsocketConnection *conn, gint type, GBytes *message,
-      gpointer user_data);
-  static void on_closed (SoupWebsocketConnection *conn, gpointer user_data);
+  void on_message (bool binary, const char *data, size_t len);
   void handle_text (const char *data, size_t len);
   void send (JsonObject *event);  /* takes @event */
   void send_error (const ProtocolError &error, const std::optional<std::string> &client_event_id);
@@ -148,10 +147,8 @@ class Session {
   JsonObject *new_response_event (const char *type) const;
 
   SessionEnv env_;
-  SoupWebsocketConnection *connection_;
+  std::shared_ptr<WsConnection> connection_;
   ClosedCallback on_closed_;
-  gulong message_handler_ = 0;
-  gulong closed_handler_ = 0;
   /* Lets callbacks that outlive the session (speech synthesis) notice. */
   std::shared_ptr<int> alive_ = std::make_shared<int> (0);
 

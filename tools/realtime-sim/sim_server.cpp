@@ -43,12 +43,12 @@ SimServer::start (std::string *url, std::string *error)
     listen_options = SOUP_SERVER_LISTEN_HTTPS;
   }
 
-  /* Vet the request before libsoup answers the WebSocket handshake: a status
-   * set here makes it send that status (and body) instead of 101. */
+  /* Vet the request before the WebSocket handshake is answered: a status set
+   * here makes libsoup send that status (and body) instead of calling the
+   * handler. */
   g_signal_connect (server_, "request-read", G_CALLBACK (on_request_read), this);
   for (const char *path : {kOpenAiPath, kAzurePath})
-    soup_server_add_websocket_handler (server_, path, nullptr, nullptr, on_websocket, this,
-        nullptr);
+    soup_server_add_handler (server_, path, on_upgrade_request, this, nullptr);
 
   GSocketAddress *address = g_inet_socket_address_new_from_string (options_.host.c_str (),
       static_cast<guint> (options_.port));
@@ -108,12 +108,27 @@ SimServer::on_request_read (SoupServer *server, SoupServerMessage *msg, gpointer
       verdict.body.c_str (), verdict.body.size ());
 }
 
+/* What soup_server_add_websocket_handler did, short of creating a
+ * SoupWebsocketConnection: the same handshake check and 101 answer (no
+ * origin or protocol restriction, no extension), then the connection is
+ * taken over once the 101 is written. */
 void
-SimServer::on_websocket (SoupServer *server, SoupServerMessage *msg, const char *path,
-    SoupWebsocketConnection *connection, gpointer user_data)
+SimServer::on_upgrade_request (SoupServer *server, SoupServerMessage *msg, const char *path,
+    GHashTable *query, gpointer user_data)
+{
+  if (!soup_websocket_server_process_handshake (msg, nullptr, nullptr, nullptr, nullptr))
+    return;   /* it set the error status (400 or 403) */
+  g_signal_connect (msg, "wrote-informational", G_CALLBACK (on_upgraded), user_data);
+}
+
+void
+SimServer::on_upgraded (SoupServerMessage *msg, gpointer user_data)
 {
   auto *self = static_cast<SimServer *> (user_data);
+  g_signal_handlers_disconnect_by_func (msg, reinterpret_cast<gpointer> (on_upgraded),
+      user_data);
   GUri *uri = soup_server_message_get_uri (msg);
+  std::string path = g_uri_get_path (uri) ? g_uri_get_path (uri) : "/";
   GHashTable *query = g_uri_get_query (uri) ? soup_form_decode (g_uri_get_query (uri)) : nullptr;
   const char *model = query ? static_cast<const char *> (g_hash_table_lookup (query, "model"))
                             : nullptr;
@@ -121,11 +136,27 @@ SimServer::on_websocket (SoupServer *server, SoupServerMessage *msg, const char 
   if (query)
     g_hash_table_unref (query);
 
+  GSocket *socket = soup_server_message_get_socket (msg);
+  if (!socket)
+    return;
+  g_object_ref (socket);
+  g_object_ref (msg);
+  GIOStream *stream = soup_server_message_steal_connection (msg);
+  g_object_unref (msg);
+  if (!stream) {
+    g_object_unref (socket);
+    return;
+  }
+  std::shared_ptr<WsConnection> connection =
+      WsConnection::create (stream, socket, self->options_.tls ());
+  g_object_unref (stream);
+  g_object_unref (socket);
+
   /* Upgrades racing past the limit check in request-read. */
   if (self->options_.max_sessions > 0 &&
       self->sessions_.size () >= static_cast<size_t> (self->options_.max_sessions)) {
-    soup_websocket_connection_close (connection, 1013 /* try again later */,
-        "session limit reached");
+    connection->start ();
+    connection->close (1013 /* try again later */, "session limit reached");
     return;
   }
 
@@ -133,10 +164,13 @@ SimServer::on_websocket (SoupServer *server, SoupServerMessage *msg, const char 
   auto session = std::make_unique<Session> (self->env_, connection, model_name,
       [self] (Session *s) { self->remove_session (s); });
   if (self->options_.verbose)
-    g_printerr ("[%s] opened (%s, model %s)\n", session->id ().c_str (), path,
+    g_printerr ("[%s] opened (%s, model %s)\n", session->id ().c_str (), path.c_str (),
         model_name.c_str ());
   Session *key = session.get ();
   self->sessions_.emplace (key, std::move (session));
+  /* Last: frames that came with the request are handled now, and a close
+   * among them removes the session. */
+  connection->start ();
 }
 
 void

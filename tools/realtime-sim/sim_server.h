@@ -2,7 +2,9 @@
 
 /* The HTTP/WebSocket side: listens (ws:// or wss://), vets each upgrade
  * request (path, model, credentials, session limit) before the handshake,
- * and owns one Session per open WebSocket. */
+ * and owns one Session per open WebSocket. SoupServer does HTTP and the
+ * handshake; the upgraded connection is taken from it and served by
+ * WsConnection (ws_connection.h), not SoupWebsocketConnection. */
 
 #include <memory>
 #include <string>
@@ -35,8 +37,9 @@ class SimServer {
 
  private:
   static void on_request_read (SoupServer *server, SoupServerMessage *msg, gpointer user_data);
-  static void on_websocket (SoupServer *server, SoupServerMessage *msg, const char *path,
-      SoupWebsocketConnection *connection, gpointer user_data);
+  static void on_upgrade_request (SoupServer *server, SoupServerMessage *msg, const char *path,
+      GHashTable *query, gpointer user_data);
+  static void on_upgraded (SoupServerMessage *msg, gpointer user_data);
   void remove_session (Session *session);
   static void log_session (Session *session);
 
