@@ -123,7 +123,7 @@ WsConnection::read_and_dispatch ()
           /* Answer with the same code (RFC 6455 5.5.1); the server then
            * closes the TCP connection first (7.1.1). */
           std::string payload =
-              frame.close_code ? realtime::ws_close_payload (frame.close_code, "") : "";
+              frame.close_code ? realtime::ws_close_payload (frame.close_code, frame.close_reason) : "";
           send_frame (WsOpcode::kClose, reinterpret_cast<const guint8 *> (payload.data ()),
               payload.size ());
         }
