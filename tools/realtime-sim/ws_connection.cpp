@@ -1,8 +1,6 @@
 /* The server side of a WebSocket connection (RFC 6455). */
 #include "ws_connection.h"
 
-#include <cstring>
-
 namespace voxbridge::sim {
 
 using realtime::WsFrameReader;
@@ -130,8 +128,8 @@ WsConnection::read_and_dispatch ()
         finish ();
         continue;
       case WsFrameReader::Kind::kError:
-        if (state_ == State::kOpen)
-          fail (frame.close_code);
+        /* Closing already: no second close frame, the connection just ends. */
+        fail (frame.close_code);
         break;
     }
     break;
