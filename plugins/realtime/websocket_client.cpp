@@ -18,7 +18,6 @@ using voxbridge::IoThread;
 
 namespace {
 
-constexpr gsize kReadChunk = 16 * 1024;
 constexpr gsize kMaxResponseHeader = 64 * 1024;
 /* How long a close handshake may take before the socket is just closed. */
 constexpr guint kCloseTimeoutMs = 2000;
@@ -282,6 +281,10 @@ WebSocketClient::WebSocketClient (GIOStream * stream, GSocket * socket,
     input_ (G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (stream))),
     output_ (G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (stream))),
     reader_ (request.max_message_size),
+    writer_ (output_, [this] {
+          auto keep = shared_from_this ();
+          flush_output ();
+        }),
     max_unsent_ (request.max_unsent)
 {
   if (!leftover.empty ()) {
@@ -401,32 +404,20 @@ WebSocketClient::on_readable (GSocket *, GIOCondition, gpointer data)
 bool
 WebSocketClient::read_available ()
 {
-  for (;;) {
-    guint8 *space = reader_.space (kReadChunk);
-    GError *error = nullptr;
-    gssize count = g_pollable_input_stream_read_nonblocking (input_, space, kReadChunk, nullptr,
-        &error);
-    if (count < 0) {
-      reader_.commit (0);
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
-        g_error_free (error);
-        return true;
-      }
-      std::string message = error->message;
-      g_error_free (error);
-      fail (kWsCloseAbnormal, "reading failed: " + message);
+  /* A TLS stream may hold decrypted bytes the socket no longer shows: read
+   * until it would block (the read watch is on the socket only). */
+  const bool drain = G_IS_TLS_CONNECTION (stream_) || G_IS_TCP_WRAPPER_CONNECTION (stream_);
+  std::string error;
+  switch (ws_read_available (input_, reader_, drain, &error)) {
+    case WsReadResult::kOk:
       return true;
-    }
-    reader_.commit (count);
-    if (count == 0)
+    case WsReadResult::kEnd:
       return false;
-    /* A short read emptied the socket; a TLS stream may still hold
-     * decrypted bytes, so it is read until it would block (the read source
-     * watches the socket only). */
-    if (static_cast<gsize> (count) < kReadChunk && !G_IS_TLS_CONNECTION (stream_)
-        && !G_IS_TCP_WRAPPER_CONNECTION (stream_))
+    case WsReadResult::kError:
+      fail (kWsCloseAbnormal, "reading failed: " + error);
       return true;
   }
+  return true;
 }
 
 void
@@ -440,60 +431,22 @@ WebSocketClient::send_frame (WsOpcode opcode, const guint8 * payload, gsize size
 {
   if (state_ != State::kOpen)
     return;
-  if (outgoing_.size () - outgoing_sent_ + size > max_unsent_) {
+  if (writer_.unsent () + size > max_unsent_) {
     fail (kWsCloseAbnormal, "the server has not read the last "
-        + std::to_string ((outgoing_.size () - outgoing_sent_) / 1024) + " KiB we sent");
+        + std::to_string (writer_.unsent () / 1024) + " KiB we sent");
     return;
   }
-  ws_encode_client_frame (opcode, payload, size, g_random_int (), &outgoing_);
-  if (!write_source_)
+  ws_encode_client_frame (opcode, payload, size, g_random_int (), writer_.buffer ());
+  if (!writer_.congested ())
     flush_output ();
 }
 
 void
 WebSocketClient::flush_output ()
 {
-  while (outgoing_sent_ < outgoing_.size ()) {
-    GError *error = nullptr;
-    gssize count = g_pollable_output_stream_write_nonblocking (output_,
-        outgoing_.data () + outgoing_sent_, outgoing_.size () - outgoing_sent_, nullptr, &error);
-    if (count < 0) {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
-        g_error_free (error);
-        if (!write_source_) {
-          write_source_ = g_pollable_output_stream_create_source (output_, nullptr);
-          g_source_set_callback (write_source_, G_SOURCE_FUNC (on_writable), this, nullptr);
-          g_source_attach (write_source_, g_main_context_get_thread_default ());
-        }
-        return;
-      }
-      std::string message = error->message;
-      g_error_free (error);
-      fail (kWsCloseAbnormal, "writing failed: " + message);
-      return;
-    }
-    outgoing_sent_ += count;
-    /* A reader that keeps up only in part: drop what went out. */
-    if (outgoing_sent_ > 1024 * 1024 && outgoing_sent_ < outgoing_.size ()) {
-      outgoing_.erase (outgoing_.begin (), outgoing_.begin () + outgoing_sent_);
-      outgoing_sent_ = 0;
-    }
-  }
-  outgoing_.clear ();
-  outgoing_sent_ = 0;
-  if (write_source_) {
-    g_source_destroy (write_source_);
-    g_clear_pointer (&write_source_, g_source_unref);
-  }
-}
-
-gboolean
-WebSocketClient::on_writable (GObject *, gpointer data)
-{
-  auto *self = static_cast<WebSocketClient *> (data);
-  auto keep = self->shared_from_this ();
-  self->flush_output ();
-  return G_SOURCE_CONTINUE;
+  std::string error;
+  if (!writer_.flush (&error))
+    fail (kWsCloseAbnormal, "writing failed: " + error);
 }
 
 void
@@ -578,7 +531,8 @@ WebSocketClient::release_io ()
 {
   IoPoller::unwatch (read_watch_);     /* before the socket closes */
   read_watch_ = 0;
-  for (GSource **source : { &read_source_, &write_source_, &keepalive_source_, &close_timeout_ }) {
+  writer_.stop ();
+  for (GSource **source : { &read_source_, &keepalive_source_, &close_timeout_ }) {
     if (*source) {
       g_source_destroy (*source);
       g_clear_pointer (source, g_source_unref);

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "websocket_frame.h"
+#include "websocket_stream.h"
 
 namespace voxbridge::realtime {
 
@@ -76,7 +77,6 @@ class WebSocketClient : public std::enable_shared_from_this<WebSocketClient> {
 
   void start_reading ();
   static gboolean on_readable (GSocket * socket, GIOCondition condition, gpointer data);
-  static gboolean on_writable (GObject * stream, gpointer data);
   static gboolean on_keepalive (gpointer data);
   static gboolean on_close_timeout (gpointer data);
   bool read_available ();
@@ -92,12 +92,10 @@ class WebSocketClient : public std::enable_shared_from_this<WebSocketClient> {
   GPollableOutputStream *output_;
   State state_ = State::kOpen;
   WsFrameReader reader_;
-  std::vector<guint8> outgoing_;    /* frames not yet written */
-  gsize outgoing_sent_ = 0;
+  WsOutput writer_;                 /* frames not yet written */
   gsize max_unsent_;
   guint64 read_watch_ = 0;      /* in the I/O poller, on the I/O thread */
   GSource *read_source_ = nullptr;   /* elsewhere */
-  GSource *write_source_ = nullptr;
   GSource *keepalive_source_ = nullptr;
   GSource *close_timeout_ = nullptr;
   TextHandler on_text_;

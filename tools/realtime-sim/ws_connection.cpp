@@ -8,7 +8,6 @@ using realtime::WsOpcode;
 
 namespace {
 
-constexpr gsize kReadChunk = 16 * 1024;
 /* How long a close handshake may take before the socket is just closed. */
 constexpr guint kCloseTimeoutMs = 2000;
 /* Until the session sets its own (Session: the service's 16 MiB). */
@@ -31,7 +30,11 @@ WsConnection::WsConnection (GIOStream *stream, GSocket *socket, bool drain_reads
       input_ (G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (stream))),
       output_ (G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (stream))),
       drain_reads_ (drain_reads),
-      reader_ (kDefaultMaxMessage, WsFrameReader::Sender::kClient)
+      reader_ (kDefaultMaxMessage, WsFrameReader::Sender::kClient),
+      writer_ (output_, [this] {
+            auto keep = shared_from_this ();
+            flush_output ();
+          })
 {
 }
 
@@ -143,27 +146,9 @@ WsConnection::read_and_dispatch ()
 bool
 WsConnection::read_available ()
 {
-  for (;;) {
-    guint8 *space = reader_.space (kReadChunk);
-    GError *error = nullptr;
-    gssize count = g_pollable_input_stream_read_nonblocking (input_, space, kReadChunk, nullptr,
-        &error);
-    if (count < 0) {
-      reader_.commit (0);
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
-        g_error_free (error);
-        return true;
-      }
-      g_error_free (error);
-      return false;
-    }
-    reader_.commit (count);
-    if (count == 0)
-      return false;
-    /* A short read emptied the socket. */
-    if (static_cast<gsize> (count) < kReadChunk && !drain_reads_)
-      return true;
-  }
+  std::string error;
+  return realtime::ws_read_available (input_, reader_, drain_reads_, &error) ==
+      realtime::WsReadResult::kOk;
 }
 
 /* After a protocol error: reads and drops. False at the end of the stream. */
@@ -196,60 +181,23 @@ WsConnection::send_frame (WsOpcode opcode, const guint8 *payload, gsize size)
 {
   if (state_ != State::kOpen)
     return;
-  if (outgoing_.size () - outgoing_sent_ + size > kMaxUnsent) {
+  if (writer_.unsent () + size > kMaxUnsent) {
     g_printerr ("WebSocket client has not read the last %zu KiB sent: dropping it\n",
-        (outgoing_.size () - outgoing_sent_) / 1024);
+        writer_.unsent () / 1024);
     finish ();
     return;
   }
-  realtime::ws_encode_server_frame (opcode, payload, size, &outgoing_);
-  if (!write_source_)
+  realtime::ws_encode_server_frame (opcode, payload, size, writer_.buffer ());
+  if (!writer_.congested ())
     flush_output ();
 }
 
 void
 WsConnection::flush_output ()
 {
-  while (outgoing_sent_ < outgoing_.size ()) {
-    GError *error = nullptr;
-    gssize count = g_pollable_output_stream_write_nonblocking (output_,
-        outgoing_.data () + outgoing_sent_, outgoing_.size () - outgoing_sent_, nullptr, &error);
-    if (count < 0) {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
-        g_error_free (error);
-        if (!write_source_) {
-          write_source_ = g_pollable_output_stream_create_source (output_, nullptr);
-          g_source_set_callback (write_source_, G_SOURCE_FUNC (on_writable), this, nullptr);
-          g_source_attach (write_source_, g_main_context_get_thread_default ());
-        }
-        return;
-      }
-      g_error_free (error);
-      finish ();
-      return;
-    }
-    outgoing_sent_ += count;
-    /* A reader that keeps up only in part: drop what went out. */
-    if (outgoing_sent_ > 1024 * 1024 && outgoing_sent_ < outgoing_.size ()) {
-      outgoing_.erase (outgoing_.begin (), outgoing_.begin () + outgoing_sent_);
-      outgoing_sent_ = 0;
-    }
-  }
-  outgoing_.clear ();
-  outgoing_sent_ = 0;
-  if (write_source_) {
-    g_source_destroy (write_source_);
-    g_clear_pointer (&write_source_, g_source_unref);
-  }
-}
-
-gboolean
-WsConnection::on_writable (GObject *, gpointer data)
-{
-  auto *self = static_cast<WsConnection *> (data);
-  auto keep = self->shared_from_this ();
-  self->flush_output ();
-  return G_SOURCE_CONTINUE;
+  std::string error;
+  if (!writer_.flush (&error))
+    finish ();
 }
 
 void
@@ -327,7 +275,8 @@ WsConnection::finish ()
 void
 WsConnection::release_io ()
 {
-  for (GSource **source : { &read_source_, &write_source_, &close_timeout_ }) {
+  writer_.stop ();
+  for (GSource **source : { &read_source_, &close_timeout_ }) {
     if (*source) {
       g_source_destroy (*source);
       g_clear_pointer (source, g_source_unref);

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "websocket_frame.h"
+#include "websocket_stream.h"
 
 namespace voxbridge::sim {
 
@@ -62,7 +63,6 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
 
   WsConnection (GIOStream *stream, GSocket *socket, bool drain_reads);
   static gboolean on_readable (GSocket *socket, GIOCondition condition, gpointer data);
-  static gboolean on_writable (GObject *stream, gpointer data);
   static gboolean on_close_timeout (gpointer data);
   void read_and_dispatch ();
   bool read_available ();
@@ -82,10 +82,8 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   State state_ = State::kOpen;
   bool discard_input_ = false;   /* after a protocol error */
   realtime::WsFrameReader reader_;
-  std::vector<guint8> outgoing_;   /* frames not yet written */
-  gsize outgoing_sent_ = 0;
+  realtime::WsOutput writer_;      /* frames not yet written */
   GSource *read_source_ = nullptr;
-  GSource *write_source_ = nullptr;
   GSource *close_timeout_ = nullptr;
   MessageHandler on_message_;
   ClosedHandler on_closed_;
