@@ -1269,8 +1269,9 @@ static void
 emit_packet_locked (GstSipRtpSink * self, guint32 ts, bool spurt_start,
     Outgoing & out)
 {
+  /* pace() applied the call's parameters and worked out the destination
+   * before this service: the packets of one service share both. */
   State & state = self->priv->state;
-  apply_params_locked (self);
   const bool deliver = state.send && state.dest_len > 0;
 
   /* The service sends one packet per step at most. */

@@ -96,17 +96,24 @@ struct ReceiveSlots {
   struct iovec vectors[kMaxDatagramsPerTurn];
   struct sockaddr_storage from[kMaxDatagramsPerTurn];
 
-  int receive (int fd)
+  /* The buffers stay where they are: set up once, not per read. */
+  ReceiveSlots ()
   {
+    memset (headers, 0, sizeof (headers));
     for (int k = 0; k < kMaxDatagramsPerTurn; k++) {
       vectors[k].iov_base = bytes.data () + k * kMaxDatagramSize;
       vectors[k].iov_len = kMaxDatagramSize;
-      memset (&headers[k], 0, sizeof (headers[k]));
       headers[k].msg_hdr.msg_name = &from[k];
-      headers[k].msg_hdr.msg_namelen = sizeof (from[k]);
       headers[k].msg_hdr.msg_iov = &vectors[k];
       headers[k].msg_hdr.msg_iovlen = 1;
     }
+  }
+
+  int receive (int fd)
+  {
+    /* The kernel writes each sender's address length back. */
+    for (int k = 0; k < kMaxDatagramsPerTurn; k++)
+      headers[k].msg_hdr.msg_namelen = sizeof (from[k]);
     return recvmmsg (fd, headers, kMaxDatagramsPerTurn, MSG_DONTWAIT, nullptr);
   }
 };
