@@ -24,7 +24,9 @@
  * RTP never stops (trunks hang up on RTP inactivity): while upstream sends
  * nothing, the pacer sends a packet of silence every ptime, on slots at
  * multiples of ptime of the pipeline clock that every call shares (one
- * wakeup of the clock's thread serves them all). Audio is sent as it
+ * wakeup of the clock's thread serves them all: the pacers of a process
+ * share one wait per clock, ClockScheduler, and a deadline is served at
+ * most 1 ms after it). Audio is sent as it
  * arrives: audio arriving in silence starts a talk-spurt at once — its first
  * packet leaves from upstream's own push (silence in front of it when less
  * than a packet came), with the RTP marker bit (RFC 3551) and an RTP
@@ -95,6 +97,7 @@
 #include <vector>
 
 #include "../playout_marks.h"
+#include "clock_scheduler.h"
 #include "dtmf_sender.h"
 #include "g711_codec.h"
 #include "io_thread.h"
@@ -127,6 +130,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_sip_rtp_sink_debug);
 #define RTP_HEADER_BYTES 12
 
 using voxbridge::CallBinding;
+using voxbridge::ClockScheduler;
 using voxbridge::DtmfSender;
 using voxbridge::ExplicitRtpSettings;
 using voxbridge::G711;
@@ -209,11 +213,12 @@ struct State {
   bool overflowing = false;     /* live audio being discarded (warned) */
   AudioQueue queue;
 
-  /* pacer: packets leave from upstream's push or from one async clock
-   * notification at a time, no thread of its own (the clock's thread
-   * serves every call's pacer) */
-  GstClockID clock_id = nullptr;  /* the wakeup waited for, if any */
-  GstClockTime clock_target = GST_CLOCK_TIME_NONE;  /* its running time */
+  /* pacer: packets leave from upstream's push or from the clock's thread
+   * when a deadline set with the process's ClockScheduler is reached, no
+   * thread of its own (one wait on the clock serves every call's pacer) */
+  std::shared_ptr<ClockScheduler> scheduler;  /* of the element's clock */
+  guint64 scheduler_client = 0;
+  GstClockTime wake_target = GST_CLOCK_TIME_NONE;  /* running time asked for */
   bool running = false;         /* PLAYING */
   bool finished = false;        /* sent EOS or failed: idle until READY */
   bool stopping = false;        /* PAUSED→READY: no more slots */
@@ -356,6 +361,7 @@ static gboolean gst_sip_rtp_sink_send_event (GstElement * element,
     GstEvent * event);
 static gboolean gst_sip_rtp_sink_element_query (GstElement * element,
     GstQuery * query);
+static void leave_clock_scheduler (GstSipRtpSink * self);
 static gboolean gst_sip_rtp_sink_send_dtmf (GstSipRtpSink * self,
     const gchar * digits, guint duration_ms);
 
@@ -491,6 +497,7 @@ gst_sip_rtp_sink_finalize (GObject * object)
   GstSipRtpSink *self = GST_SIP_RTP_SINK (object);
   State & state = self->priv->state;
 
+  leave_clock_scheduler (self);
   g_object_unref (state.queue.adapter);
   g_clear_object (&state.dest_latched);
   delete self->priv;
@@ -680,7 +687,7 @@ encode_raw (GstBuffer * raw, G711 codec)
 
 /* ---- the upstream side ---- */
 
-static void pace (GstSipRtpSink * self, bool early_ok, GstClockID fired);
+static void pace (GstSipRtpSink * self, bool early_ok, bool from_clock);
 
 /* Whether upstream is a live source (then it must never be blocked). */
 static bool
@@ -768,7 +775,7 @@ gst_sip_rtp_sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
     early_ok = state.pace == Pace::kSpurt && available < state.frame_bytes;
   }
   /* Audio goes out from this push when it is due (no hand-over). */
-  pace (self, early_ok, nullptr);
+  pace (self, early_ok, false);
   return GST_FLOW_OK;
 }
 
@@ -888,7 +895,7 @@ gst_sip_rtp_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
   if (message)
     gst_element_post_message (GST_ELEMENT (self), message);
   if (repace)
-    pace (self, false, nullptr);
+    pace (self, false, false);
   return ret;
 }
 
@@ -1438,44 +1445,75 @@ service_locked (GstSipRtpSink * self, GstClockTime now, bool early_ok, Outgoing 
   return now;                   /* more is due: come back at once */
 }
 
-/* Waits for running time @target on the element's clock, replacing any
- * other wait. Called with the lock. The notification holds a reference to
- * the element until it is done. */
+/* Asks to be served at running time @target on the element's clock (NONE:
+ * not at all), replacing the deadline asked before. Called with the lock. */
 static void
 schedule_locked (GstSipRtpSink * self, GstClockTime target)
 {
   State & state = self->priv->state;
-  if (state.clock_id && state.clock_target == target)
+  if (!state.running || state.finished || state.stopping)
+    target = GST_CLOCK_TIME_NONE;
+  if (state.wake_target == target || !state.scheduler)
     return;
-  if (state.clock_id) {
-    gst_clock_id_unschedule (state.clock_id);
-    gst_clock_id_unref (state.clock_id);
-    state.clock_id = nullptr;
-    state.clock_target = GST_CLOCK_TIME_NONE;
-  }
-  if (!state.running || state.finished || state.stopping || !GST_CLOCK_TIME_IS_VALID (target))
-    return;
+  state.wake_target = target;
+  const GstClockTime base_time = gst_element_get_base_time (GST_ELEMENT (self));
+  state.scheduler->set_deadline (state.scheduler_client,
+      GST_CLOCK_TIME_IS_VALID (target) ? base_time + target : GST_CLOCK_TIME_NONE);
+}
+
+/* Serves a pacer's deadline (the clock's thread). */
+static void
+on_pacer_deadline (gpointer data)
+{
+  pace (GST_SIP_RTP_SINK (data), false, true);
+}
+
+/* Registers the pacer with the scheduler of the element's clock (a new
+ * clock since the last run: with that one's). Without the lock. */
+static void
+use_clock_scheduler (GstSipRtpSink * self)
+{
   GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
   if (clock == nullptr)
     clock = gst_system_clock_obtain ();
-  GstClockTime base_time = gst_element_get_base_time (GST_ELEMENT (self));
-  state.clock_id = gst_clock_new_single_shot_id (clock, base_time + target);
-  state.clock_target = target;
-  gst_object_unref (clock);
-  if (gst_clock_id_wait_async (state.clock_id, [] (GstClock *, GstClockTime, GstClockID id,
-              gpointer data) -> gboolean {
-            /* The clock's thread (the system clock has one for every async
-             * wait of the process). */
-            pace (GST_SIP_RTP_SINK (data), false, id);
-            return TRUE;
-          }, gst_object_ref (self), gst_object_unref) != GST_CLOCK_OK) {
-    GST_ELEMENT_ERROR (self, CORE, CLOCK, ("Could not schedule the next RTP "
-            "packet"), (nullptr));
-    gst_clock_id_unref (state.clock_id);
-    state.clock_id = nullptr;
-    state.clock_target = GST_CLOCK_TIME_NONE;
-    state.finished = true;
+  State & state = self->priv->state;
+  std::shared_ptr<ClockScheduler> old;
+  guint64 old_client = 0;
+  {
+    std::lock_guard<std::mutex> guard (self->priv->lock);
+    if (state.scheduler && state.scheduler->clock () == clock) {
+      gst_object_unref (clock);
+      return;
+    }
+    old.swap (state.scheduler);
+    old_client = state.scheduler_client;
   }
+  if (old)
+    old->remove (old_client);
+  std::shared_ptr<ClockScheduler> scheduler = ClockScheduler::for_clock (clock);
+  gst_object_unref (clock);
+  const guint64 client = scheduler->add (on_pacer_deadline, self);
+  std::lock_guard<std::mutex> guard (self->priv->lock);
+  state.scheduler = std::move (scheduler);
+  state.scheduler_client = client;
+  state.wake_target = GST_CLOCK_TIME_NONE;
+}
+
+/* Leaves the clock's scheduler: once this returns, the clock's thread is
+ * not in the pacer and never calls it again. Without the lock. */
+static void
+leave_clock_scheduler (GstSipRtpSink * self)
+{
+  std::shared_ptr<ClockScheduler> scheduler;
+  guint64 client;
+  {
+    std::lock_guard<std::mutex> guard (self->priv->lock);
+    scheduler.swap (self->priv->state.scheduler);
+    client = self->priv->state.scheduler_client;
+    self->priv->state.wake_target = GST_CLOCK_TIME_NONE;
+  }
+  if (scheduler)
+    scheduler->remove (client);
 }
 
 /* Sends the packets the pacer built to @dest on socket @fd (non-blocking:
@@ -1535,11 +1573,11 @@ send_packets (GstSipRtpSink * self, const Outgoing & out, int fd,
   counters.last_rtptime = last_rtptime;
 }
 
-/* One step of the pacer, from upstream's push (@fired NULL) or the clock
- * (@fired: the wait that fired): sends what is due, then waits for the next
- * thing to do. */
+/* One step of the pacer, from upstream's push or the clock (@from_clock: a
+ * deadline it asked for was reached): sends what is due, then asks to be
+ * served when there is more to do. */
 static void
-pace (GstSipRtpSink * self, bool early_ok, GstClockID fired)
+pace (GstSipRtpSink * self, bool early_ok, bool from_clock)
 {
   /* Packets leave in sequence order: one step at a time. */
   std::lock_guard<std::mutex> serving (self->priv->tick_lock);
@@ -1555,14 +1593,10 @@ pace (GstSipRtpSink * self, bool early_ok, GstClockID fired)
   guint32 last_rtptime;
   {
     std::unique_lock<std::mutex> lock (self->priv->lock);
-    if (fired) {
-      /* A wait of a pacer replaced, stopped or restarted since. */
-      if (state.clock_id != fired)
-        return;
-      gst_clock_id_unref (state.clock_id);
-      state.clock_id = nullptr;
-      state.clock_target = GST_CLOCK_TIME_NONE;
-    }
+    /* The scheduler consumed the deadline it served. A deadline replaced
+     * or withdrawn just as it was reached makes a step with nothing due. */
+    if (from_clock)
+      state.wake_target = GST_CLOCK_TIME_NONE;
     if (!state.running || state.finished || state.stopping)
       return;
 
@@ -1800,6 +1834,7 @@ static void
 start_pacer (GstSipRtpSink * self)
 {
   State & state = self->priv->state;
+  use_clock_scheduler (self);
   {
     std::lock_guard<std::mutex> guard (self->priv->lock);
     if (!state.stream_started) {
@@ -1820,7 +1855,7 @@ start_pacer (GstSipRtpSink * self)
     state.running = true;
   }
   /* Sends audio that came before PLAYING, then waits for the next step. */
-  pace (self, false, nullptr);
+  pace (self, false, false);
 }
 
 /* PLAYING→PAUSED: the pacer idles. PAUSED→READY (@stop): it ends. */
@@ -1839,7 +1874,9 @@ stop_pacer (GstSipRtpSink * self, bool stop)
     schedule_locked (self, GST_CLOCK_TIME_NONE);
   }
   /* A step being served right now finishes first. */
-  std::lock_guard<std::mutex> served (self->priv->tick_lock);
+  { std::lock_guard<std::mutex> served (self->priv->tick_lock); }
+  if (stop)
+    leave_clock_scheduler (self);
 }
 
 static GstStateChangeReturn
