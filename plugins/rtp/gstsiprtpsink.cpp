@@ -245,6 +245,8 @@ struct State {
   guint16 dest_port = 0;
   GSocketAddress *dest_latched = nullptr;  /* the latch dest_* came from */
   bool dest_known = false;      /* dest_* follow the current SDP/latch */
+  guint64 dest_latch_generation = 0;   /* the call's latch they follow */
+  guint64 dest_params_generation = 0;  /* the SDP parameters they follow */
   sockaddr_storage dest_addr {};  /* dest_host resolved; dest_len 0: none */
   socklen_t dest_len = 0;
   std::vector<int> warned_errnos;  /* send errors logged already */
@@ -1037,6 +1039,13 @@ static bool
 refresh_destination_locked (GstSipRtpSink * self, std::string * name)
 {
   State & state = self->priv->state;
+  /* Read before the address: a latch after it is seen at the next step. */
+  const guint64 latch_generation = state.binding->call ().latch_generation ();
+  if (state.dest_known && latch_generation == state.dest_latch_generation &&
+      state.params_generation == state.dest_params_generation)
+    return false;
+  state.dest_latch_generation = latch_generation;
+  state.dest_params_generation = state.params_generation;
   GSocketAddress *latched = state.binding->call ().latched_address ();
   if (latched && !G_IS_INET_SOCKET_ADDRESS (latched))
     g_clear_object (&latched);

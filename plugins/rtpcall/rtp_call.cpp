@@ -97,6 +97,7 @@ RtpCall::latch (GSocketAddress * from)
   std::lock_guard<std::mutex> guard (lock_);
   GSocketAddress *old = latched_;
   latched_ = from ? G_SOCKET_ADDRESS (g_object_ref (from)) : nullptr;
+  latch_generation_.fetch_add (1, std::memory_order_release);
   if (old)
     g_object_unref (old);
 }

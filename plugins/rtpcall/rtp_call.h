@@ -8,6 +8,7 @@
 
 #include <gio/gio.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -53,6 +54,9 @@ class RtpCall {
    * Returns a new reference or nullptr when nothing has arrived yet. */
   GSocketAddress *latched_address () const;
   void latch (GSocketAddress * from);
+  /* Changes with every latch(): a sender polls it without the lock and
+   * looks at the address only when it moved. */
+  guint64 latch_generation () const { return latch_generation_.load (std::memory_order_acquire); }
 
  private:
   const std::string id_;
@@ -61,6 +65,7 @@ class RtpCall {
   mutable std::mutex lock_;
   RtpMediaParams params_;
   GSocketAddress *latched_ = nullptr;
+  std::atomic<guint64> latch_generation_ { 0 };
   guint next_listener_id_ = 1;
   std::unordered_map<guint, Listener> listeners_;
 };
