@@ -65,6 +65,13 @@ struct CallerTrace {
 struct Correlation {
   std::vector<double> to_ai_ms;      /* caller packet sent -> its append arrived at the server */
   std::vector<double> to_caller_ms;  /* delta sent by the server -> its RTP packet arrived */
+  /* The same deltas and packets, from the earliest a perfect real-time
+   * player could have sent that packet (realtime_playout_schedule) instead
+   * of from the delta's send time: the waiting behind earlier audio that
+   * playing at real time imposes is left out. Negative when the packet
+   * arrived sooner than that (the launcher played faster than real time,
+   * e.g. it dropped audio). */
+  std::vector<double> to_caller_beyond_playout_ms;
   std::vector<double> round_trip_ms; /* caller packet sent -> its echo arrived back */
   bool verified = false;             /* content matched (G.711), not just placed */
   bool aligned = false;              /* the output side was found in what the caller got */
@@ -77,6 +84,17 @@ struct Correlation {
 
 Correlation correlate (const CallerTrace &trace, const SimSessionLog &log,
     int sim_bytes_per_sample);
+
+/* For each chunk of the server's output (@out, in the order sent; the
+ * format carries @bytes_per_second), the earliest a perfect real-time
+ * player could have sent the packet completing it:
+ *   ideal_0 = sent_0,  ideal_k = max (sent_k, ideal_{k-1} + duration_k)
+ * where duration_k is chunk k's audio. Deltas sent in a burst queue here as
+ * they must at any real-time sender; once the server pauses, the send times
+ * take over again. Built from the server's log alone, so the launcher's own
+ * lateness never moves it. */
+std::vector<int64_t> realtime_playout_schedule (const std::vector<SimChunk> &out,
+    int64_t bytes_per_second);
 
 /* Lag (0..@max_lag samples) at which @b best matches @a over
  * [@start, @start + @window): b[i + lag] ~ a[i]. -1 when the window holds
