@@ -69,8 +69,10 @@ struct Correlation {
    * player could have sent that packet (realtime_playout_schedule) instead
    * of from the delta's send time: the waiting behind earlier audio that
    * playing at real time imposes is left out. Negative when the packet
-   * arrived sooner than that (the launcher played faster than real time,
-   * e.g. it dropped audio). */
+   * arrived sooner than that: siprtpsink sends audio up to a quarter ptime
+   * early and moves a talk-spurt's schedule up to a ptime earlier, so it
+   * catches up on a late delta where the strict schedule keeps it queued;
+   * or the launcher dropped audio. Kept as is, not clamped. */
   std::vector<double> to_caller_beyond_playout_ms;
   std::vector<double> round_trip_ms; /* caller packet sent -> its echo arrived back */
   bool verified = false;             /* content matched (G.711), not just placed */
