@@ -250,12 +250,14 @@ chunks_sent_at (const std::vector<int64_t> &sent_ms, uint32_t len = 160)
   return out;
 }
 
+/* The ideal times (ms) of @out when no packet is known to have arrived. */
 std::vector<int64_t>
-in_ms (const std::vector<int64_t> &ns)
+schedule_ms (const std::vector<SimChunk> &out, int64_t bytes_per_second)
 {
+  RealtimePlayout playout (bytes_per_second);
   std::vector<int64_t> ms;
-  for (int64_t t : ns)
-    ms.push_back (t / kMs);
+  for (const SimChunk &chunk : out)
+    ms.push_back (playout.next (chunk) / kMs);
   return ms;
 }
 
@@ -263,15 +265,15 @@ TEST (PlayoutSchedule, BurstQueuesBehindEarlierAudioForGood)
 {
   /* Steady, then a stall holds four deltas back to 140 ms; the echo keeps
    * talking in step, so the queue they formed never drains. */
-  std::vector<int64_t> ideal = in_ms (realtime_playout_schedule (
-      chunks_sent_at ({0, 20, 40, 140, 140, 140, 140, 160, 180, 200}), 8000));
+  std::vector<int64_t> ideal = schedule_ms (
+      chunks_sent_at ({0, 20, 40, 140, 140, 140, 140, 160, 180, 200}), 8000);
   EXPECT_EQ (ideal, (std::vector<int64_t> {0, 20, 40, 140, 160, 180, 200, 220, 240, 260}));
 }
 
 TEST (PlayoutSchedule, PauseRestartsFromTheSendTimes)
 {
-  std::vector<int64_t> ideal = in_ms (realtime_playout_schedule (
-      chunks_sent_at ({0, 0, 0, 500, 500, 530}), 8000));
+  std::vector<int64_t> ideal = schedule_ms (
+      chunks_sent_at ({0, 0, 0, 500, 500, 530}), 8000);
   EXPECT_EQ (ideal, (std::vector<int64_t> {0, 20, 40, 500, 520, 540}));
 }
 
@@ -280,9 +282,7 @@ TEST (PlayoutSchedule, DurationFollowsTheFormat)
   /* 24 kHz S16: 960 bytes are 20 ms, 2400 bytes 50 ms. */
   std::vector<SimChunk> out = chunks_sent_at ({0, 0, 0}, 960);
   out[1].len = 2400;
-  EXPECT_EQ (in_ms (realtime_playout_schedule (out, 48000)),
-      (std::vector<int64_t> {0, 50, 70}));
-  EXPECT_TRUE (realtime_playout_schedule ({}, 8000).empty ());
+  EXPECT_EQ (schedule_ms (out, 48000), (std::vector<int64_t> {0, 50, 70}));
 }
 
 /* A G.711 echo, one 160-byte delta per caller packet: the server sent
@@ -357,7 +357,19 @@ TEST (Correlation, BeyondPlayoutIsNegativeWhenPlayedFasterThanRealTime)
    * rushed audio): reported as is, not clamped at 0. */
   EchoScenario s = make_timed_echo ({100, 100, 100}, {101, 101, 101});
   Correlation c = correlate (s.trace, s.log, 1);
-  EXPECT_EQ (c.to_caller_beyond_playout_ms, (std::vector<double> {1, -19, -39}));
+  /* Each from a ptime after the one before it really left. */
+  EXPECT_EQ (c.to_caller_beyond_playout_ms, (std::vector<double> {1, -19, -20}));
+}
+
+TEST (Correlation, BeyondPlayoutFollowsALauncherThatCatchesUp)
+{
+  /* One delta of the server 5 ms late; the launcher sends the next one on
+   * its talk-spurt's schedule, 5 ms sooner than a strict player would, and
+   * is back in step: the schedule does not keep the server's 5 ms. */
+  EchoScenario s = make_timed_echo ({100, 125, 140, 160, 180, 200},
+      {100, 125, 140, 160, 180, 203});
+  Correlation c = correlate (s.trace, s.log, 1);
+  EXPECT_EQ (c.to_caller_beyond_playout_ms, (std::vector<double> {0, 0, -5, 0, 0, 3}));
 }
 
 /* A caller's received stream, a packet every 20 ms from 0: @speaking

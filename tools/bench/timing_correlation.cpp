@@ -204,9 +204,9 @@ correlate_g711 (const CallerTrace &t, const SimSessionLog &log, Correlation *c)
    * o + input shift; find it in what the caller received. */
   long out_shift = 0;
   bool aligned = false;
-  const std::vector<int64_t> ideal = realtime_playout_schedule (log.out, 8000);
-  for (size_t k = 0; k < log.out.size (); k++) {
-    const SimChunk &chunk = log.out[k];
+  RealtimePlayout playout (8000);
+  for (const SimChunk &chunk : log.out) {
+    const int64_t ideal = playout.next (chunk);
     const long sent_index = static_cast<long> (chunk.offset) + c->input_shift_bytes;
     if (!hash_at (t.sent, sent_index, chunk)) {
       c->out_unmatched++;
@@ -252,7 +252,8 @@ correlate_g711 (const CallerTrace &t, const SimSessionLog &log, Correlation *c)
         c->first_echo_ns = t.received_ns[static_cast<size_t> (first_packet)];
     }
     c->to_caller_ms.push_back (ms_between (chunk.t_ns, arrived));
-    c->to_caller_beyond_playout_ms.push_back (ms_between (ideal[k], arrived));
+    c->to_caller_beyond_playout_ms.push_back (ms_between (ideal, arrived));
+    playout.arrived (arrived);
     const size_t sent_packet = static_cast<size_t> (sent_index + chunk.len - 1) / t.packet_bytes;
     if (sent_packet < t.sent_ns.size ())
       c->round_trip_ms.push_back (ms_between (t.sent_ns[sent_packet], arrived));
@@ -286,9 +287,9 @@ correlate_pcm (const CallerTrace &t, const SimSessionLog &log, int scale, Correl
     return;
   c->aligned = true;
   c->output_shift_samples = lag;
-  const std::vector<int64_t> ideal = realtime_playout_schedule (log.out, 8000 * scale);
-  for (size_t k = 0; k < log.out.size (); k++) {
-    const SimChunk &chunk = log.out[k];
+  RealtimePlayout playout (8000 * scale);
+  for (const SimChunk &chunk : log.out) {
+    const int64_t ideal = playout.next (chunk);
     const size_t last = static_cast<size_t> ((chunk.offset + chunk.len) / static_cast<uint64_t> (scale));
     if (last == 0)
       continue;
@@ -306,7 +307,8 @@ correlate_pcm (const CallerTrace &t, const SimSessionLog &log, int scale, Correl
     if (c->first_echo_ns == 0)
       c->first_echo_ns = arrived;
     c->to_caller_ms.push_back (ms_between (chunk.t_ns, arrived));
-    c->to_caller_beyond_playout_ms.push_back (ms_between (ideal[k], arrived));
+    c->to_caller_beyond_playout_ms.push_back (ms_between (ideal, arrived));
+    playout.arrived (arrived);
     const size_t sent_packet = (last - 1) / t.packet_bytes;
     if (sent_packet < t.sent_ns.size ())
       c->round_trip_ms.push_back (ms_between (t.sent_ns[sent_packet], arrived));
@@ -315,17 +317,19 @@ correlate_pcm (const CallerTrace &t, const SimSessionLog &log, int scale, Correl
 
 }  // namespace
 
-std::vector<int64_t>
-realtime_playout_schedule (const std::vector<SimChunk> &out, int64_t bytes_per_second)
+int64_t
+RealtimePlayout::next (const SimChunk &chunk)
 {
-  std::vector<int64_t> ideal;
-  ideal.reserve (out.size ());
-  for (const SimChunk &chunk : out) {
-    const int64_t duration_ns = static_cast<int64_t> (chunk.len) * 1000000000 / bytes_per_second;
-    ideal.push_back (ideal.empty () ? chunk.t_ns :
-        std::max (chunk.t_ns, ideal.back () + duration_ns));
-  }
-  return ideal;
+  const int64_t duration_ns = static_cast<int64_t> (chunk.len) * 1000000000 / bytes_per_second_;
+  previous_ = started_ ? std::max (chunk.t_ns, previous_ + duration_ns) : chunk.t_ns;
+  started_ = true;
+  return previous_;
+}
+
+void
+RealtimePlayout::arrived (int64_t arrived_ns)
+{
+  previous_ = std::min (previous_, arrived_ns);
 }
 
 Correlation
