@@ -12,7 +12,8 @@ import tempfile
 
 bench = sys.argv[1]
 FIGURES = ["cpu_percent_per_call", "rss_kib_per_call", "threads_per_call",
-           "latency_to_ai_ms", "latency_to_caller_ms", "round_trip_ms",
+           "latency_to_ai_ms", "latency_to_caller_ms",
+           "latency_to_caller_beyond_playout_ms", "round_trip_ms",
            "setup_answer_ms", "setup_first_ai_audio_ms", "launcher_rtp_in",
            "launcher_rtp_out", "launcher_rtp_lost", "launcher_rtp_late",
            "launcher_rtp_duplicates", "graph_audio_discarded_ms", "caller_rtp_sent",
@@ -46,10 +47,15 @@ with tempfile.TemporaryDirectory() as tmp:
         assert not missing, (name, missing)
         assert run["calls_answered"] == 3 and run["calls_failed"] == 0, name
         assert run["calls_correlated"] == 3, (name, run["notes"])
-        for figure in ("latency_to_ai_ms", "latency_to_caller_ms", "round_trip_ms",
+        for figure in ("latency_to_ai_ms", "latency_to_caller_ms",
+                       "latency_to_caller_beyond_playout_ms", "round_trip_ms",
                        "setup_answer_ms", "setup_first_ai_audio_ms"):
             assert run[figure]["count"] > 0, (name, figure)
             assert run[figure]["p50"] <= run[figure]["p99"] <= run[figure]["max"], (name, figure)
+        # The same packets; the wait behind earlier audio only ever comes off.
+        beyond, raw = run["latency_to_caller_beyond_playout_ms"], run["latency_to_caller_ms"]
+        assert beyond["count"] == raw["count"], (name, beyond, raw)
+        assert beyond["max"] <= raw["max"], (name, beyond, raw)
         # Every call streamed for the whole window and heard its echo.
         assert run["caller_rtp_sent"] >= 3 * 5 * 50, (name, run["caller_rtp_sent"])
         assert run["caller_rtp_received"] > 0 and run["launcher_rtp_in"] > 0, name

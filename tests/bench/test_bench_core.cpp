@@ -233,6 +233,143 @@ TEST (Correlation, Pcm24kPlacesBySamplesAndCorrelation)
   EXPECT_FALSE (c.to_caller_ms.empty ());
   EXPECT_GT (summarize (c.round_trip_ms).p50, 50);
   EXPECT_LT (summarize (c.round_trip_ms).p50, 80);
+  /* Deltas 20 ms of audio each, 20 ms apart: nothing queues, so beyond
+   * real-time playout is the whole latency, delta by delta. */
+  ASSERT_EQ (c.to_caller_beyond_playout_ms.size (), c.to_caller_ms.size ());
+  for (size_t i = 0; i < c.to_caller_ms.size (); i++)
+    EXPECT_DOUBLE_EQ (c.to_caller_beyond_playout_ms[i], c.to_caller_ms[i]) << i;
+}
+
+/* Server output chunks of @len bytes, back to back, sent at @sent_ms. */
+std::vector<SimChunk>
+chunks_sent_at (const std::vector<int64_t> &sent_ms, uint32_t len = 160)
+{
+  std::vector<SimChunk> out;
+  for (size_t k = 0; k < sent_ms.size (); k++)
+    out.push_back ({sent_ms[k] * kMs, k * len, len, 0});
+  return out;
+}
+
+/* The ideal times (ms) of @out when no packet is known to have arrived. */
+std::vector<int64_t>
+schedule_ms (const std::vector<SimChunk> &out, int64_t bytes_per_second)
+{
+  RealtimePlayout playout (bytes_per_second);
+  std::vector<int64_t> ms;
+  for (const SimChunk &chunk : out)
+    ms.push_back (playout.next (chunk) / kMs);
+  return ms;
+}
+
+TEST (PlayoutSchedule, BurstQueuesBehindEarlierAudioForGood)
+{
+  /* Steady, then a stall holds four deltas back to 140 ms; the echo keeps
+   * talking in step, so the queue they formed never drains. */
+  std::vector<int64_t> ideal = schedule_ms (
+      chunks_sent_at ({0, 20, 40, 140, 140, 140, 140, 160, 180, 200}), 8000);
+  EXPECT_EQ (ideal, (std::vector<int64_t> {0, 20, 40, 140, 160, 180, 200, 220, 240, 260}));
+}
+
+TEST (PlayoutSchedule, PauseRestartsFromTheSendTimes)
+{
+  std::vector<int64_t> ideal = schedule_ms (
+      chunks_sent_at ({0, 0, 0, 500, 500, 530}), 8000);
+  EXPECT_EQ (ideal, (std::vector<int64_t> {0, 20, 40, 500, 520, 540}));
+}
+
+TEST (PlayoutSchedule, DurationFollowsTheFormat)
+{
+  /* 24 kHz S16: 960 bytes are 20 ms, 2400 bytes 50 ms. */
+  std::vector<SimChunk> out = chunks_sent_at ({0, 0, 0}, 960);
+  out[1].len = 2400;
+  EXPECT_EQ (schedule_ms (out, 48000), (std::vector<int64_t> {0, 50, 70}));
+}
+
+/* A G.711 echo, one 160-byte delta per caller packet: the server sent
+ * delta k at @sent_ms[k] and its packet reached the caller at
+ * @arrived_ms[k], behind one packet of silence. */
+EchoScenario
+make_timed_echo (const std::vector<int64_t> &sent_ms, const std::vector<int64_t> &arrived_ms)
+{
+  EchoScenario s;
+  std::mt19937 random (11);
+  std::vector<uint8_t> silence (160, 0xff);
+  s.trace.received_offsets.push_back (0);
+  s.trace.received_ns.push_back (0);
+  s.trace.received = silence;
+  for (size_t k = 0; k < sent_ms.size (); k++) {
+    const size_t first = s.trace.sent.size ();
+    for (size_t i = 0; i < 160; i++)
+      s.trace.sent.push_back (static_cast<uint8_t> (random () & 0x7f));
+    s.trace.sent_ns.push_back (static_cast<int64_t> (k) * 20 * kMs);
+    const uint8_t *bytes = s.trace.sent.data () + first;
+    const uint32_t hash = fnv1a32 (bytes, 160);
+    s.log.in.push_back ({sent_ms[k] * kMs, first, 160, hash});
+    s.log.out.push_back ({sent_ms[k] * kMs, first, 160, hash});
+    s.trace.received_offsets.push_back (s.trace.received.size ());
+    s.trace.received_ns.push_back (arrived_ms[k] * kMs);
+    s.trace.received.insert (s.trace.received.end (), bytes, bytes + 160);
+  }
+  return s;
+}
+
+TEST (Correlation, BeyondPlayoutLeavesOutTheQueueOfABurst)
+{
+  /* Four deltas bunched at 140 ms, then the echo in step; the launcher
+   * plays them at real time, 1 ms after a perfect player would. */
+  EchoScenario s = make_timed_echo ({100, 120, 140, 140, 140, 140, 160, 180},
+      {101, 121, 141, 161, 181, 201, 221, 241});
+  Correlation c = correlate (s.trace, s.log, 1);
+  ASSERT_EQ (c.out_matched, 8u);
+  EXPECT_EQ (c.to_caller_ms, (std::vector<double> {1, 1, 1, 21, 41, 61, 61, 61}));
+  EXPECT_EQ (c.to_caller_beyond_playout_ms, (std::vector<double> (8, 1.0)));
+}
+
+TEST (Correlation, BeyondPlayoutKeepsTheLauncherLateness)
+{
+  /* Steady deltas; packet 3 leaves 7 ms late, the next one on time again:
+   * the ideal schedule does not follow what actually arrived. */
+  EchoScenario s = make_timed_echo ({100, 120, 140, 160, 180, 200},
+      {100, 120, 140, 167, 180, 200});
+  Correlation c = correlate (s.trace, s.log, 1);
+  EXPECT_EQ (c.to_caller_beyond_playout_ms, (std::vector<double> {0, 0, 0, 7, 0, 0}));
+
+  /* Late for good: a stall of the launcher itself is not forgiven. */
+  s = make_timed_echo ({100, 120, 140, 160}, {100, 150, 170, 190});
+  c = correlate (s.trace, s.log, 1);
+  EXPECT_EQ (c.to_caller_beyond_playout_ms, (std::vector<double> {0, 30, 30, 30}));
+}
+
+TEST (Correlation, BeyondPlayoutRestartsAfterAPause)
+{
+  /* A queue of two packets, a pause, then deltas in step again: the
+   * schedule starts from their send times, not behind the old queue. */
+  EchoScenario s = make_timed_echo ({100, 100, 100, 400, 420},
+      {100, 120, 140, 402, 422});
+  Correlation c = correlate (s.trace, s.log, 1);
+  EXPECT_EQ (c.to_caller_beyond_playout_ms, (std::vector<double> {0, 0, 0, 2, 2}));
+  EXPECT_EQ (c.to_caller_ms, (std::vector<double> {0, 20, 40, 2, 2}));
+}
+
+TEST (Correlation, BeyondPlayoutIsNegativeWhenPlayedFasterThanRealTime)
+{
+  /* Three deltas in a burst all delivered at once (the launcher dropped or
+   * rushed audio): reported as is, not clamped at 0. */
+  EchoScenario s = make_timed_echo ({100, 100, 100}, {101, 101, 101});
+  Correlation c = correlate (s.trace, s.log, 1);
+  /* Each from a ptime after the one before it really left. */
+  EXPECT_EQ (c.to_caller_beyond_playout_ms, (std::vector<double> {1, -19, -20}));
+}
+
+TEST (Correlation, BeyondPlayoutFollowsALauncherThatCatchesUp)
+{
+  /* One delta of the server 5 ms late; the launcher sends the next one on
+   * its talk-spurt's schedule, 5 ms sooner than a strict player would, and
+   * is back in step: the schedule does not keep the server's 5 ms. */
+  EchoScenario s = make_timed_echo ({100, 125, 140, 160, 180, 200},
+      {100, 125, 140, 160, 180, 203});
+  Correlation c = correlate (s.trace, s.log, 1);
+  EXPECT_EQ (c.to_caller_beyond_playout_ms, (std::vector<double> {0, 0, -5, 0, 0, 3}));
 }
 
 /* A caller's received stream, a packet every 20 ms from 0: @speaking

@@ -654,8 +654,8 @@ run_benchmark (const RunSettings &settings, const Paths &paths,
   for (const auto &[id, session] : sessions)
     by_name[session.instructions] = &session;
 
-  std::vector<double> to_ai, to_caller, round_trip, setup_answer, setup_local, setup_audio,
-      cutoffs;
+  std::vector<double> to_ai, to_caller, to_caller_beyond_playout, round_trip, setup_answer,
+      setup_local, setup_audio, cutoffs;
   bool all_verified = true;
   for (auto &c : driver.calls ()) {
     if (c->answer_ns != 0)
@@ -695,6 +695,8 @@ run_benchmark (const RunSettings &settings, const Paths &paths,
     all_verified = all_verified && corr.verified;
     to_ai.insert (to_ai.end (), corr.to_ai_ms.begin (), corr.to_ai_ms.end ());
     to_caller.insert (to_caller.end (), corr.to_caller_ms.begin (), corr.to_caller_ms.end ());
+    to_caller_beyond_playout.insert (to_caller_beyond_playout.end (),
+        corr.to_caller_beyond_playout_ms.begin (), corr.to_caller_beyond_playout_ms.end ());
     round_trip.insert (round_trip.end (), corr.round_trip_ms.begin (), corr.round_trip_ms.end ());
     if (corr.first_echo_ns != 0)
       setup_audio.push_back (static_cast<double> (corr.first_echo_ns - c->dial_ns) / 1e6);
@@ -702,6 +704,7 @@ run_benchmark (const RunSettings &settings, const Paths &paths,
   result.latency_verified = result.calls_correlated > 0 && all_verified;
   result.to_ai = summarize (to_ai);
   result.to_caller = summarize (to_caller);
+  result.to_caller_beyond_playout = summarize (to_caller_beyond_playout);
   result.round_trip = summarize (round_trip);
   result.setup_answer = summarize (setup_answer);
   result.setup_without_ai = summarize (setup_local);

@@ -47,6 +47,9 @@ struct RunResult {
   double sim_cpu_percent = 0, bench_cpu_percent = 0;
   /* latency, ms */
   Summary to_ai, to_caller, round_trip, setup_answer, setup_first_audio;
+  /* to_caller less the wait behind earlier audio that real-time playout
+   * imposes (Correlation::to_caller_beyond_playout_ms) */
+  Summary to_caller_beyond_playout;
   Summary setup_without_ai;      /* setup_answer minus the AI connect the server saw */
   bool latency_verified = false;     /* content-matched (G.711) rather than placed */
   /* bargein mode: server's speech_started -> the interrupted answer's last

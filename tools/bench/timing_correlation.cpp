@@ -204,7 +204,9 @@ correlate_g711 (const CallerTrace &t, const SimSessionLog &log, Correlation *c)
    * o + input shift; find it in what the caller received. */
   long out_shift = 0;
   bool aligned = false;
+  RealtimePlayout playout (8000);
   for (const SimChunk &chunk : log.out) {
+    const int64_t ideal = playout.next (chunk);
     const long sent_index = static_cast<long> (chunk.offset) + c->input_shift_bytes;
     if (!hash_at (t.sent, sent_index, chunk)) {
       c->out_unmatched++;
@@ -250,6 +252,8 @@ correlate_g711 (const CallerTrace &t, const SimSessionLog &log, Correlation *c)
         c->first_echo_ns = t.received_ns[static_cast<size_t> (first_packet)];
     }
     c->to_caller_ms.push_back (ms_between (chunk.t_ns, arrived));
+    c->to_caller_beyond_playout_ms.push_back (ms_between (ideal, arrived));
+    playout.arrived (arrived);
     const size_t sent_packet = static_cast<size_t> (sent_index + chunk.len - 1) / t.packet_bytes;
     if (sent_packet < t.sent_ns.size ())
       c->round_trip_ms.push_back (ms_between (t.sent_ns[sent_packet], arrived));
@@ -283,7 +287,9 @@ correlate_pcm (const CallerTrace &t, const SimSessionLog &log, int scale, Correl
     return;
   c->aligned = true;
   c->output_shift_samples = lag;
+  RealtimePlayout playout (8000 * scale);
   for (const SimChunk &chunk : log.out) {
+    const int64_t ideal = playout.next (chunk);
     const size_t last = static_cast<size_t> ((chunk.offset + chunk.len) / static_cast<uint64_t> (scale));
     if (last == 0)
       continue;
@@ -301,6 +307,8 @@ correlate_pcm (const CallerTrace &t, const SimSessionLog &log, int scale, Correl
     if (c->first_echo_ns == 0)
       c->first_echo_ns = arrived;
     c->to_caller_ms.push_back (ms_between (chunk.t_ns, arrived));
+    c->to_caller_beyond_playout_ms.push_back (ms_between (ideal, arrived));
+    playout.arrived (arrived);
     const size_t sent_packet = (last - 1) / t.packet_bytes;
     if (sent_packet < t.sent_ns.size ())
       c->round_trip_ms.push_back (ms_between (t.sent_ns[sent_packet], arrived));
@@ -308,6 +316,21 @@ correlate_pcm (const CallerTrace &t, const SimSessionLog &log, int scale, Correl
 }
 
 }  // namespace
+
+int64_t
+RealtimePlayout::next (const SimChunk &chunk)
+{
+  const int64_t duration_ns = static_cast<int64_t> (chunk.len) * 1000000000 / bytes_per_second_;
+  previous_ = started_ ? std::max (chunk.t_ns, previous_ + duration_ns) : chunk.t_ns;
+  started_ = true;
+  return previous_;
+}
+
+void
+RealtimePlayout::arrived (int64_t arrived_ns)
+{
+  previous_ = std::min (previous_, arrived_ns);
+}
 
 Correlation
 correlate (const CallerTrace &trace, const SimSessionLog &log, int sim_bytes_per_sample)

@@ -65,6 +65,14 @@ struct CallerTrace {
 struct Correlation {
   std::vector<double> to_ai_ms;      /* caller packet sent -> its append arrived at the server */
   std::vector<double> to_caller_ms;  /* delta sent by the server -> its RTP packet arrived */
+  /* The same deltas and packets, from the earliest a perfect real-time
+   * player could have sent that packet (RealtimePlayout) instead
+   * of from the delta's send time: the waiting behind earlier audio that
+   * playing at real time imposes is left out. Negative when the packet
+   * arrived sooner than that (siprtpsink sends audio completing a packet up
+   * to a quarter ptime early; or the launcher dropped audio). Kept as is,
+   * not clamped. */
+  std::vector<double> to_caller_beyond_playout_ms;
   std::vector<double> round_trip_ms; /* caller packet sent -> its echo arrived back */
   bool verified = false;             /* content matched (G.711), not just placed */
   bool aligned = false;              /* the output side was found in what the caller got */
@@ -77,6 +85,34 @@ struct Correlation {
 
 Correlation correlate (const CallerTrace &trace, const SimSessionLog &log,
     int sim_bytes_per_sample);
+
+/* The earliest a real-time sender could have sent the packet completing
+ * each chunk of the server's output, fed the chunks in the order sent:
+ *   ideal_0 = sent_0
+ *   ideal_k = max (sent_k, min (ideal_{k-1}, arrived_{k-1}) + duration_k)
+ * where duration_k is chunk k's audio and arrived_{k-1} when the previous
+ * chunk's packet was found at the caller. Deltas sent in a burst queue
+ * here as they must at any real-time sender, and once the server pauses the
+ * send times take over again. The launcher's lateness never moves the
+ * schedule later (a stall stays late for every packet it delays), but a
+ * packet that left before its ideal time (siprtpsink sends audio up to a
+ * quarter ptime early, and moves a talk-spurt's schedule earlier) brings
+ * it forward, as it would a perfect sender: one late delta of the server
+ * does not stay queued for the rest of the call. */
+class RealtimePlayout {
+ public:
+  explicit RealtimePlayout (int64_t bytes_per_second) : bytes_per_second_ (bytes_per_second) {}
+  /* The ideal time of @chunk, the next the server sent. */
+  int64_t next (const SimChunk &chunk);
+  /* The packet completing the chunk given to next() last reached the
+   * caller at @arrived_ns. */
+  void arrived (int64_t arrived_ns);
+
+ private:
+  int64_t bytes_per_second_;
+  int64_t previous_ = 0;
+  bool started_ = false;
+};
 
 /* Lag (0..@max_lag samples) at which @b best matches @a over
  * [@start, @start + @window): b[i + lag] ~ a[i]. -1 when the window holds
