@@ -1,7 +1,10 @@
 #pragma once
-/* One open WebSocket (RFC 6455) over a connected, non-blocking GIOStream,
- * either end: voxbridge-realtime-sim's server (tools/realtime-sim/sim_server.cpp,
- * which takes the stream from SoupServer after its 101).
+/* One open WebSocket (RFC 6455) over a connected, non-blocking GIOStream:
+ * both ends use it, the realtime elements' client
+ * (plugins/realtime/websocket_client.h, which adds the handshake and watches
+ * reads with the I/O thread's epoll set) and voxbridge-realtime-sim's server
+ * (tools/realtime-sim/sim_server.cpp, which takes the stream from SoupServer
+ * after its 101).
  *
  * Why not SoupWebsocketConnection: libsoup 3.2 (Debian 12) destroys and
  * re-creates its input GSource for every message it receives (several
