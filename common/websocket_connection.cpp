@@ -93,9 +93,16 @@ WsConnection::watch_reads ()
    * recurse. */
   read_source_ = g_socket_create_source (socket_,
       static_cast<GIOCondition> (G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr);
-  g_source_set_callback (read_source_, G_SOURCE_FUNC (on_socket_readable), this, nullptr);
   g_source_set_can_recurse (read_source_, TRUE);
-  g_source_attach (read_source_, g_main_context_get_thread_default ());
+  attach (read_source_, G_SOURCE_FUNC (on_socket_readable));
+}
+
+GSource *
+WsConnection::attach (GSource *source, GSourceFunc callback)
+{
+  g_source_set_callback (source, callback, this, nullptr);
+  g_source_attach (source, g_main_context_get_thread_default ());
+  return source;
 }
 
 gboolean
@@ -150,13 +157,9 @@ WsConnection::read_and_dispatch (bool drain)
         send_frame (WsOpcode::kPong, reinterpret_cast<const guint8 *> (frame.data), frame.size);
         continue;
       case WsFrameReader::Kind::kClose:
-        if (state_ == State::kOpen) {
-          /* Answer with the same code (RFC 6455 5.5.1), then we are done. */
-          std::string payload = frame.close_code ? ws_close_payload (frame.close_code,
-              role_ == Role::kServer ? frame.close_reason : std::string ()) : std::string ();
-          send_frame (WsOpcode::kClose, reinterpret_cast<const guint8 *> (payload.data ()),
-              payload.size ());
-        }
+        /* Answer with the same code (RFC 6455 5.5.1), then we are done. */
+        if (state_ == State::kOpen)
+          send_close (frame.close_code, role_ == Role::kServer ? frame.close_reason : "");
         finish (frame.close_code, frame.close_reason);
         continue;
       case WsFrameReader::Kind::kError:
@@ -213,6 +216,15 @@ WsConnection::send_frame (WsOpcode opcode, const guint8 *payload, gsize size)
     flush_output ();
 }
 
+/* @code 0: a close frame without a code (nor reason). */
+void
+WsConnection::send_close (guint16 code, const std::string &reason)
+{
+  const std::string payload = code ? ws_close_payload (code, reason) : std::string ();
+  send_frame (WsOpcode::kClose, reinterpret_cast<const guint8 *> (payload.data ()),
+      payload.size ());
+}
+
 void
 WsConnection::flush_output ()
 {
@@ -230,9 +242,7 @@ WsConnection::set_keepalive (guint seconds)
   }
   if (seconds == 0)
     return;
-  keepalive_source_ = g_timeout_source_new_seconds (seconds);
-  g_source_set_callback (keepalive_source_, on_keepalive, this, nullptr);
-  g_source_attach (keepalive_source_, g_main_context_get_thread_default ());
+  keepalive_source_ = attach (g_timeout_source_new_seconds (seconds), on_keepalive);
 }
 
 gboolean
@@ -250,9 +260,7 @@ WsConnection::close (guint16 code, const std::string &reason)
   if (state_ != State::kOpen)
     return;
   auto keep = shared_from_this ();
-  std::string payload = ws_close_payload (code, reason);
-  send_frame (WsOpcode::kClose, reinterpret_cast<const guint8 *> (payload.data ()),
-      payload.size ());
+  send_close (code, reason);
   if (state_ == State::kOpen)   /* else writing failed: already finished */
     begin_closing ();
 }
@@ -264,9 +272,7 @@ WsConnection::begin_closing ()
 {
   state_ = State::kClosing;
   closing_self_ = shared_from_this ();
-  close_timeout_ = g_timeout_source_new (kCloseTimeoutMs);
-  g_source_set_callback (close_timeout_, on_close_timeout, this, nullptr);
-  g_source_attach (close_timeout_, g_main_context_get_thread_default ());
+  close_timeout_ = attach (g_timeout_source_new (kCloseTimeoutMs), on_close_timeout);
 }
 
 gboolean
@@ -284,9 +290,7 @@ void
 WsConnection::fail (guint16 code, const std::string &reason)
 {
   if (state_ == State::kOpen && code != kWsCloseAbnormal) {
-    std::string payload = ws_close_payload (code, "");
-    send_frame (WsOpcode::kClose, reinterpret_cast<const guint8 *> (payload.data ()),
-        payload.size ());
+    send_close (code, "");
     if (role_ == Role::kServer && state_ == State::kOpen) {
       discard_input_ = true;
       begin_closing ();

@@ -108,6 +108,8 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
  private:
   enum class State { kOpen, kClosing, kClosed };
 
+  /* Attaches @source to the thread-default context, calling @callback (this). */
+  GSource *attach (GSource *source, GSourceFunc callback);
   static gboolean on_socket_readable (GSocket *socket, GIOCondition condition, gpointer data);
   static gboolean on_keepalive (gpointer data);
   static gboolean on_close_timeout (gpointer data);
@@ -115,6 +117,7 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   bool discard_available ();
   const char *peer () const { return role_ == Role::kClient ? "the server" : "the client"; }
   void send_frame (WsOpcode opcode, const guint8 *payload, gsize size);
+  void send_close (guint16 code, const std::string &reason);
   void flush_output ();
   void begin_closing ();
   void fail (guint16 code, const std::string &reason);
