@@ -1,9 +1,8 @@
 #pragma once
 /* RFC 6455 framing for both sides of a WebSocket: a client's frames are
  * masked, a server's are not. Pure byte work, no I/O, so it is tested on its
- * own (tests/realtime/test_websocket_frame.cpp). Used by the realtime
- * elements' client (plugins/realtime/websocket_client.cpp) and by
- * voxbridge-realtime-sim's server (tools/realtime-sim/ws_connection.cpp). */
+ * own (tests/realtime/test_websocket_frame.cpp). Used by the connection of
+ * both ends (websocket_connection.h). */
 
 #include <glib.h>
 

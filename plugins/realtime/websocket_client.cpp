@@ -1,4 +1,4 @@
-/* WebSocket client connection (RFC 6455) for Realtime sessions. */
+/* WebSocket client (RFC 6455) for Realtime sessions: the upgrade. */
 #include "websocket_client.h"
 
 #include <libsoup/soup.h>
@@ -19,8 +19,6 @@ using voxbridge::IoThread;
 namespace {
 
 constexpr gsize kMaxResponseHeader = 64 * 1024;
-/* How long a close handshake may take before the socket is just closed. */
-constexpr guint kCloseTimeoutMs = 2000;
 
 GError *
 make_error (GIOErrorEnum code, const std::string & message)
@@ -256,7 +254,7 @@ WebSocketClient::on_response_read (GObject * source, GAsyncResult * result, gpoi
   g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, nullptr);
   std::vector<guint8> leftover (begin + header_len, begin + hs->response_len);
   std::shared_ptr<WebSocketClient> ws (new WebSocketClient (G_IO_STREAM (hs->connection),
-          socket, hs->request, std::move (leftover)));
+          socket, hs->request, leftover));
   finish_handshake (hs, std::move (ws), SOUP_STATUS_SWITCHING_PROTOCOLS, nullptr);
 }
 
@@ -274,277 +272,59 @@ WebSocketClient::finish_handshake (Handshake * hs, std::shared_ptr<WebSocketClie
 
 /* ---- the open connection ---- */
 
+namespace {
+
+/* The I/O thread's epoll set (io_poller.h): a pass costs the sockets that
+ * are ready, not GLib's poll over every call's. */
+const WsReadWatch kIoPollerWatch = {
+  [] (int fd, void (*ready) (gpointer), gpointer data) -> guint64 {
+    return IoPoller::watch (fd, EPOLLIN, [ready, data] (guint32) { ready (data); });
+  },
+  [] (guint64 id) { IoPoller::unwatch (id); },
+};
+
+WsConnection::Options
+client_options (GIOStream * stream, const WebSocketClient::Request & request)
+{
+  WsConnection::Options options;
+  options.role = WsConnection::Role::kClient;
+  options.max_message_size = request.max_message_size;
+  options.max_unsent = request.max_unsent;
+  /* A TLS stream may hold decrypted bytes the socket no longer shows. */
+  options.drain_reads = G_IS_TLS_CONNECTION (stream) || G_IS_TCP_WRAPPER_CONNECTION (stream);
+  /* Elsewhere (a context of its own) the socket's own GSource. */
+  options.read_watch = IoThread::is_current () ? &kIoPollerWatch : nullptr;
+  return options;
+}
+
+}  // namespace
+
 WebSocketClient::WebSocketClient (GIOStream * stream, GSocket * socket,
-    const Request & request, std::vector<guint8> leftover)
-  : stream_ (G_IO_STREAM (g_object_ref (stream))),
-    socket_ (G_SOCKET (g_object_ref (socket))),
-    input_ (G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (stream))),
-    output_ (G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (stream))),
-    reader_ (request.max_message_size),
-    writer_ (output_, [this] {
-          auto keep = shared_from_this ();
-          flush_output ();
-        }),
-    max_unsent_ (request.max_unsent)
+    const Request & request, const std::vector<guint8> & leftover)
+  : WsConnection (stream, socket, client_options (stream, request))
 {
-  if (!leftover.empty ()) {
-    memcpy (reader_.space (leftover.size ()), leftover.data (), leftover.size ());
-    reader_.commit (leftover.size ());
-  }
-}
-
-WebSocketClient::~WebSocketClient ()
-{
-  release_io ();
-  g_clear_object (&stream_);
-  g_clear_object (&socket_);
-}
-
-void
-WebSocketClient::set_handlers (TextHandler on_text, ClosedHandler on_closed)
-{
-  on_text_ = std::move (on_text);
-  on_closed_ = std::move (on_closed);
-}
-
-void
-WebSocketClient::clear_handlers ()
-{
-  on_text_ = nullptr;
-  on_closed_ = nullptr;
+  if (!leftover.empty ())
+    preload (leftover.data (), leftover.size ());
 }
 
 void
 WebSocketClient::start_reading ()
 {
-  /* On the I/O thread the socket joins its epoll set (io_poller.h), so a
-   * pass costs the sockets that are ready, not GLib's poll over every
-   * call's. Elsewhere (a context of its own) the socket's own source, not
-   * the stream's pollable source: that one has a child source, and GLib
-   * takes every dispatched source's fd out of the poll set and puts it back
-   * (two wakeup writes per message) unless it may recurse. Either way reads
-   * drain the stream (a TLS one too), so nothing stays buffered above the
-   * socket while it is not readable. */
-  if (IoThread::is_current ()) {
-    read_watch_ = IoPoller::watch (g_socket_get_fd (socket_), EPOLLIN,
-        [this] (guint32) { on_readable (nullptr, G_IO_IN, this); });
-  }
-  if (read_watch_ == 0) {
-    read_source_ = g_socket_create_source (socket_,
-        static_cast<GIOCondition> (G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr);
-    g_source_set_callback (read_source_, G_SOURCE_FUNC (on_readable), this, nullptr);
-    g_source_set_can_recurse (read_source_, TRUE);
-    g_source_attach (read_source_, g_main_context_get_thread_default ());
-  }
-  /* The upgrade answer may have come with the first frames. */
-  if (reader_.buffered () > 0) {
+  watch_reads ();
+  /* The upgrade answer may have come with the first frames: handled once
+   * the owner has set its handlers. */
+  if (buffered () > 0) {
     GSource *idle = g_idle_source_new ();
-    std::weak_ptr<WebSocketClient> weak = shared_from_this ();
+    std::weak_ptr<WsConnection> weak = shared_from_this ();
     g_source_set_callback (idle, [] (gpointer data) -> gboolean {
-          auto *w = static_cast<std::weak_ptr<WebSocketClient> *> (data);
+          auto *w = static_cast<std::weak_ptr<WsConnection> *> (data);
           if (auto ws = w->lock ())
-            on_readable (nullptr, G_IO_IN, ws.get ());
+            on_readable (ws.get ());
           return G_SOURCE_REMOVE;
-        }, new std::weak_ptr<WebSocketClient> (weak),
-        [] (gpointer data) { delete static_cast<std::weak_ptr<WebSocketClient> *> (data); });
+        }, new std::weak_ptr<WsConnection> (weak),
+        [] (gpointer data) { delete static_cast<std::weak_ptr<WsConnection> *> (data); });
     g_source_attach (idle, g_main_context_get_thread_default ());
     g_source_unref (idle);
-  }
-}
-
-gboolean
-WebSocketClient::on_readable (GSocket *, GIOCondition, gpointer data)
-{
-  auto *self = static_cast<WebSocketClient *> (data);
-  /* Handlers may drop the owner's reference. */
-  auto keep = self->shared_from_this ();
-  if (self->state_ == State::kClosed)
-    return G_SOURCE_CONTINUE;
-  bool end = !self->read_available ();
-
-  while (self->state_ != State::kClosed) {
-    WsFrameReader::Frame frame = self->reader_.next ();
-    switch (frame.kind) {
-      case WsFrameReader::Kind::kNeedMore:
-        break;
-      case WsFrameReader::Kind::kText:
-        if (self->state_ == State::kOpen && self->on_text_)
-          self->on_text_ (frame.data, frame.size);
-        continue;
-      case WsFrameReader::Kind::kBinary:
-      case WsFrameReader::Kind::kPong:
-        continue;
-      case WsFrameReader::Kind::kPing:
-        self->send_frame (WsOpcode::kPong, reinterpret_cast<const guint8 *> (frame.data),
-            frame.size);
-        continue;
-      case WsFrameReader::Kind::kClose:
-        if (self->state_ == State::kOpen) {
-          /* Answer with the same code (RFC 6455 5.5.1), then we are done. */
-          std::string payload = frame.close_code ? ws_close_payload (frame.close_code, "") : "";
-          self->send_frame (WsOpcode::kClose, reinterpret_cast<const guint8 *> (payload.data ()),
-              payload.size ());
-        }
-        self->finish (frame.close_code, frame.close_reason);
-        continue;
-      case WsFrameReader::Kind::kError:
-        self->fail (frame.close_code, "protocol error: " + frame.error);
-        continue;
-    }
-    break;
-  }
-  if (end && self->state_ != State::kClosed)
-    self->finish (0, self->state_ == State::kClosing ? "" :
-        "the connection ended without a close frame");
-  return G_SOURCE_CONTINUE;
-}
-
-/* Reads what the socket has. Returns false at the end of the stream or on
- * an error (then the connection is finished). */
-bool
-WebSocketClient::read_available ()
-{
-  /* A TLS stream may hold decrypted bytes the socket no longer shows: read
-   * until it would block (the read watch is on the socket only). */
-  const bool drain = G_IS_TLS_CONNECTION (stream_) || G_IS_TCP_WRAPPER_CONNECTION (stream_);
-  std::string error;
-  switch (ws_read_available (input_, reader_, drain, &error)) {
-    case WsReadResult::kOk:
-      return true;
-    case WsReadResult::kEnd:
-      return false;
-    case WsReadResult::kError:
-      fail (kWsCloseAbnormal, "reading failed: " + error);
-      return true;
-  }
-  return true;
-}
-
-void
-WebSocketClient::send_text (const char * text, gsize size)
-{
-  send_frame (WsOpcode::kText, reinterpret_cast<const guint8 *> (text), size);
-}
-
-void
-WebSocketClient::send_frame (WsOpcode opcode, const guint8 * payload, gsize size)
-{
-  if (state_ != State::kOpen)
-    return;
-  if (writer_.unsent () + size > max_unsent_) {
-    fail (kWsCloseAbnormal, "the server has not read the last "
-        + std::to_string (writer_.unsent () / 1024) + " KiB we sent");
-    return;
-  }
-  ws_encode_client_frame (opcode, payload, size, g_random_int (), writer_.buffer ());
-  if (!writer_.congested ())
-    flush_output ();
-}
-
-void
-WebSocketClient::flush_output ()
-{
-  std::string error;
-  if (!writer_.flush (&error))
-    fail (kWsCloseAbnormal, "writing failed: " + error);
-}
-
-void
-WebSocketClient::set_keepalive (guint seconds)
-{
-  if (keepalive_source_) {
-    g_source_destroy (keepalive_source_);
-    g_clear_pointer (&keepalive_source_, g_source_unref);
-  }
-  if (seconds == 0)
-    return;
-  keepalive_source_ = g_timeout_source_new_seconds (seconds);
-  g_source_set_callback (keepalive_source_, on_keepalive, this, nullptr);
-  g_source_attach (keepalive_source_, g_main_context_get_thread_default ());
-}
-
-gboolean
-WebSocketClient::on_keepalive (gpointer data)
-{
-  auto *self = static_cast<WebSocketClient *> (data);
-  auto keep = self->shared_from_this ();
-  self->send_frame (WsOpcode::kPing, nullptr, 0);
-  return G_SOURCE_CONTINUE;
-}
-
-void
-WebSocketClient::close (guint16 code, const std::string & reason)
-{
-  if (state_ != State::kOpen)
-    return;
-  auto keep = shared_from_this ();
-  std::string payload = ws_close_payload (code, reason);
-  send_frame (WsOpcode::kClose, reinterpret_cast<const guint8 *> (payload.data ()),
-      payload.size ());
-  if (state_ != State::kOpen)
-    return;     /* writing failed: already finished */
-  state_ = State::kClosing;
-  closing_self_ = shared_from_this ();
-  close_timeout_ = g_timeout_source_new (kCloseTimeoutMs);
-  g_source_set_callback (close_timeout_, on_close_timeout, this, nullptr);
-  g_source_attach (close_timeout_, g_main_context_get_thread_default ());
-}
-
-gboolean
-WebSocketClient::on_close_timeout (gpointer data)
-{
-  auto *self = static_cast<WebSocketClient *> (data);
-  auto keep = self->shared_from_this ();
-  self->finish (0, "the server did not answer our close frame");
-  return G_SOURCE_REMOVE;
-}
-
-void
-WebSocketClient::fail (guint16 code, const std::string & reason)
-{
-  if (state_ == State::kOpen && code != kWsCloseAbnormal) {
-    std::string payload = ws_close_payload (code, "");
-    send_frame (WsOpcode::kClose, reinterpret_cast<const guint8 *> (payload.data ()),
-        payload.size ());
-  }
-  finish (0, reason);
-}
-
-void
-WebSocketClient::finish (guint16 code, const std::string & reason)
-{
-  if (state_ == State::kClosed)
-    return;
-  /* The handler may drop the owner's reference; this one goes last. */
-  std::shared_ptr<WebSocketClient> keep = shared_from_this ();
-  state_ = State::kClosed;
-  release_io ();
-  ClosedHandler handler = std::move (on_closed_);
-  clear_handlers ();
-  closing_self_.reset ();
-  if (handler)
-    handler (code, reason);
-}
-
-void
-WebSocketClient::release_io ()
-{
-  IoPoller::unwatch (read_watch_);     /* before the socket closes */
-  read_watch_ = 0;
-  writer_.stop ();
-  for (GSource **source : { &read_source_, &keepalive_source_, &close_timeout_ }) {
-    if (*source) {
-      g_source_destroy (*source);
-      g_clear_pointer (source, g_source_unref);
-    }
-  }
-  if (stream_ && !g_io_stream_is_closed (stream_)) {
-    /* Asynchronously: a TLS close may have to write its close_notify. */
-    g_io_stream_close_async (stream_, G_PRIORITY_DEFAULT, nullptr,
-        [] (GObject * source, GAsyncResult * result, gpointer) {
-          g_io_stream_close_finish (G_IO_STREAM (source), result, nullptr);
-          g_object_unref (source);
-        }, g_object_ref (stream_));
   }
 }
 

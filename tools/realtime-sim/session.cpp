@@ -23,7 +23,7 @@ ms_to_samples (int64_t ms)
   return ms <= 0 ? 0 : static_cast<uint64_t> (ms) * kCanonicalRate / 1000;
 }
 
-Session::Session (const SessionEnv &env, std::shared_ptr<WsConnection> connection,
+Session::Session (const SessionEnv &env, std::shared_ptr<realtime::WsConnection> connection,
     const std::string &model, ClosedCallback closed_callback)
     : env_ (env),
       connection_ (std::move (connection)),
@@ -37,9 +37,10 @@ Session::Session (const SessionEnv &env, std::shared_ptr<WsConnection> connectio
   if (env_.timing_log)
     env_.timing_log->session_event (config_.id, "open", monotonic_ns ());
   connection_->set_handlers (
-      [this] (bool binary, const char *data, gsize len) { on_message (binary, data, len); },
+      [this] (const char *data, gsize len) { on_message (false, data, len); },
       /* May delete this: nothing may touch it afterwards. */
-      [this] () { on_closed_ (this); });
+      [this] (guint16, const std::string &) { on_closed_ (this); },
+      [this] (const char *data, gsize len) { on_message (true, data, len); });
 
   SessionConfig defaults;
   apply_audio_settings (defaults);

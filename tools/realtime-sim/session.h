@@ -26,7 +26,7 @@
 #include "timing_log.h"
 #include "tts.h"
 #include "vad.h"
-#include "ws_connection.h"
+#include "websocket_connection.h"
 
 namespace voxbridge::sim {
 
@@ -54,7 +54,7 @@ class Session {
 
   /* Handles @connection's messages and sends session.created. @closed_callback
    * runs once the connection is over; it may delete the Session. */
-  Session (const SessionEnv &env, std::shared_ptr<WsConnection> connection,
+  Session (const SessionEnv &env, std::shared_ptr<realtime::WsConnection> connection,
       const std::string &model, ClosedCallback closed_callback);
   ~Session ();
   Session (const Session &) = delete;
@@ -147,7 +147,7 @@ class Session {
   JsonObject *new_response_event (const char *type) const;
 
   SessionEnv env_;
-  std::shared_ptr<WsConnection> connection_;
+  std::shared_ptr<realtime::WsConnection> connection_;
   ClosedCallback on_closed_;
   /* Lets callbacks that outlive the session (speech synthesis) notice. */
   std::shared_ptr<int> alive_ = std::make_shared<int> (0);

@@ -4,6 +4,16 @@
 
 namespace voxbridge::sim {
 
+namespace {
+
+/* Until the session sets its own (Session: the service's 16 MiB). */
+constexpr guint64 kDefaultMaxMessage = 16 * 1024 * 1024;
+/* Unsent bytes beyond this mean the client stopped reading: the connection
+ * is dropped instead of growing (libsoup's queue had no bound at all). */
+constexpr gsize kMaxUnsent = 64 * 1024 * 1024;
+
+}  // namespace
+
 SimServer::SimServer (const SimOptions &options, SpeechSynthesizer *tts)
     : options_ (options), env_ {&options, tts, g_main_context_default ()}
 {
@@ -147,8 +157,13 @@ SimServer::on_upgraded (SoupServerMessage *msg, gpointer user_data)
     g_object_unref (socket);
     return;
   }
-  std::shared_ptr<WsConnection> connection =
-      WsConnection::create (stream, socket, self->options_.tls ());
+  realtime::WsConnection::Options ws;
+  ws.role = realtime::WsConnection::Role::kServer;
+  ws.max_message_size = kDefaultMaxMessage;
+  ws.max_unsent = kMaxUnsent;
+  ws.drain_reads = self->options_.tls ();
+  std::shared_ptr<realtime::WsConnection> connection =
+      realtime::WsConnection::create (stream, socket, ws);
   g_object_unref (stream);
   g_object_unref (socket);
 

@@ -4,7 +4,8 @@
  * request (path, model, credentials, session limit) before the handshake,
  * and owns one Session per open WebSocket. SoupServer does HTTP and the
  * handshake; the upgraded connection is taken from it and served by
- * WsConnection (ws_connection.h), not SoupWebsocketConnection. */
+ * the server end of realtime::WsConnection (common/websocket_connection.h),
+ * not SoupWebsocketConnection. */
 
 #include <memory>
 #include <string>
