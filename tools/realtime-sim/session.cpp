@@ -39,7 +39,15 @@ Session::Session (const SessionEnv &env, std::shared_ptr<realtime::WsConnection>
   connection_->set_handlers (
       [this] (const char *data, gsize len) { on_message (false, data, len); },
       /* May delete this: nothing may touch it afterwards. */
-      [this] (guint16, const std::string &) { on_closed_ (this); },
+      [this] (guint16 code, const std::string &reason) {
+        /* Our side gave up on the connection (the client stopped
+         * reading, a read or write failed; code 0): say why, as nothing
+         * else will. */
+        if (code == 0 && !reason.empty ())
+          g_printerr ("voxbridge-realtime-sim: dropping session %s: %s\n",
+              config_.id.c_str (), reason.c_str ());
+        on_closed_ (this);
+      },
       [this] (const char *data, gsize len) { on_message (true, data, len); });
 
   SessionConfig defaults;
