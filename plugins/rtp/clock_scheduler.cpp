@@ -1,6 +1,7 @@
 #include "clock_scheduler.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 namespace voxbridge {
 
@@ -67,35 +68,31 @@ ClockScheduler::~ClockScheduler ()
   gst_object_unref (clock_);
 }
 
-guint64
+ClockScheduler::Client *
 ClockScheduler::add (Callback callback, gpointer data)
 {
   std::lock_guard<std::mutex> guard (lock_);
-  const guint64 id = next_id_++;
-  Client & client = clients_[id];
-  client.callback = callback;
-  client.data = data;
-  return id;
+  clients_.push_back (std::make_unique<Client> ());
+  Client *client = clients_.back ().get ();
+  client->callback = callback;
+  client->data = data;
+  return client;
 }
 
 void
-ClockScheduler::set_deadline (guint64 id, GstClockTime time)
+ClockScheduler::set_deadline (Client * client, GstClockTime time)
 {
   std::lock_guard<std::mutex> guard (lock_);
-  auto it = clients_.find (id);
-  if (it == clients_.end ())
-    return;
-  Client & client = it->second;
-  client.deadline = time;
+  client->deadline = time;
   if (!GST_CLOCK_TIME_IS_VALID (time))
     return;                     /* its entry is skipped when it comes up */
   const GstClockTime due = round_up (time);
   /* Filed for the same time or earlier: when that comes up the entry is
    * filed again for this deadline (a moving talk-spurt deadline costs no
    * wakeup of the clock's thread). */
-  if (GST_CLOCK_TIME_IS_VALID (client.filed_at) && client.filed_at <= due)
+  if (GST_CLOCK_TIME_IS_VALID (client->filed_at) && client->filed_at <= due)
     return;
-  file_locked (id, client, due);
+  file_locked (client, due);
   /* While deadlines are being served, the clock's thread looks at the heap
    * again before it waits. */
   if (!dispatching_ && (armed_ == nullptr || due < armed_time_))
@@ -103,18 +100,21 @@ ClockScheduler::set_deadline (guint64 id, GstClockTime time)
 }
 
 void
-ClockScheduler::remove (guint64 id)
+ClockScheduler::remove (Client * client)
 {
   std::unique_lock<std::mutex> lock (lock_);
   const bool on_dispatch_thread = dispatching_ &&
       dispatch_thread_ == std::this_thread::get_id ();
   if (!on_dispatch_thread)
-    callback_done_.wait (lock, [this, id] { return running_ != id; });
-  if (clients_.erase (id) == 0)
+    callback_done_.wait (lock, [this, client] { return running_ != client; });
+  auto owned = std::find_if (clients_.begin (), clients_.end (),
+      [client] (const std::unique_ptr<Client> & c) { return c.get () == client; });
+  if (owned == clients_.end ())
     return;
   const auto before = heap_.size ();
   heap_.erase (std::remove_if (heap_.begin (), heap_.end (),
-          [id] (const Entry & e) { return e.id == id; }), heap_.end ());
+          [client] (const Entry & e) { return e.client == client; }), heap_.end ());
+  clients_.erase (owned);
   if (heap_.size () != before) {
     std::make_heap (heap_.begin (), heap_.end (), Later ());
     if (!dispatching_)
@@ -123,11 +123,11 @@ ClockScheduler::remove (guint64 id)
 }
 
 void
-ClockScheduler::file_locked (guint64 id, Client & client, GstClockTime time)
+ClockScheduler::file_locked (Client * client, GstClockTime time)
 {
-  client.generation++;
-  client.filed_at = time;
-  heap_.push_back ({time, id, client.generation});
+  client->generation++;
+  client->filed_at = time;
+  heap_.push_back ({time, client, client->generation});
   std::push_heap (heap_.begin (), heap_.end (), Later ());
 }
 
@@ -188,26 +188,25 @@ ClockScheduler::dispatch (GstClockID fired)
     std::pop_heap (heap_.begin (), heap_.end (), Later ());
     const Entry entry = heap_.back ();
     heap_.pop_back ();
-    auto it = clients_.find (entry.id);
-    if (it == clients_.end () || it->second.generation != entry.generation)
+    Client *client = entry.client;
+    if (client->generation != entry.generation)
       continue;                 /* superseded by an earlier entry */
-    Client & client = it->second;
-    client.filed_at = GST_CLOCK_TIME_NONE;
-    if (!GST_CLOCK_TIME_IS_VALID (client.deadline))
+    client->filed_at = GST_CLOCK_TIME_NONE;
+    if (!GST_CLOCK_TIME_IS_VALID (client->deadline))
       continue;                 /* cancelled */
-    const GstClockTime due = round_up (client.deadline);
+    const GstClockTime due = round_up (client->deadline);
     if (due > now) {
-      file_locked (entry.id, client, due);  /* moved later meanwhile */
+      file_locked (client, due);  /* moved later meanwhile */
       continue;
     }
-    client.deadline = GST_CLOCK_TIME_NONE;
-    const Callback callback = client.callback;
-    gpointer data = client.data;
-    running_ = entry.id;
+    client->deadline = GST_CLOCK_TIME_NONE;
+    const Callback callback = client->callback;
+    gpointer data = client->data;
+    running_ = client;
     lock.unlock ();
     callback (data);
     lock.lock ();
-    running_ = 0;
+    running_ = nullptr;
     callback_done_.notify_all ();
   }
   dispatching_ = false;

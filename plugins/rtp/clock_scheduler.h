@@ -22,7 +22,6 @@
 #include <memory>
 #include <mutex>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 namespace voxbridge {
@@ -42,18 +41,18 @@ class ClockScheduler : public std::enable_shared_from_this<ClockScheduler> {
 
   GstClock *clock () const { return clock_; }
 
+  struct Client;
   /* A client: @callback (@data) runs when a deadline it set is reached.
-   * Returns its id. */
-  guint64 add (Callback callback, gpointer data);
-  /* Runs @id's callback once the clock reaches @time (absolute clock
+   * The handle is valid until remove(). */
+  Client *add (Callback callback, gpointer data);
+  /* Runs @client's callback once the clock reaches @time (absolute clock
    * time), replacing the deadline it had; GST_CLOCK_TIME_NONE: none. A
    * deadline reached is consumed: the callback sets the next one. */
-  void set_deadline (guint64 id, GstClockTime time);
+  void set_deadline (Client * client, GstClockTime time);
   /* The callback never runs again; when this returns on another thread
-   * than the clock's, it is not running either. */
-  void remove (guint64 id);
+   * than the clock's, it is not running either. @client is gone. */
+  void remove (Client * client);
 
- private:
   struct Client {
     Callback callback;
     gpointer data;
@@ -63,9 +62,12 @@ class ClockScheduler : public std::enable_shared_from_this<ClockScheduler> {
     guint64 generation = 0;
     GstClockTime filed_at = GST_CLOCK_TIME_NONE;
   };
+
+ private:
+  /* Entries of a removed client leave the heap with it. */
   struct Entry {
     GstClockTime time;
-    guint64 id;
+    Client *client;
     guint64 generation;
   };
 
@@ -73,20 +75,19 @@ class ClockScheduler : public std::enable_shared_from_this<ClockScheduler> {
   static gboolean on_clock (GstClock * clock, GstClockTime time, GstClockID id,
       gpointer data);
   void dispatch (GstClockID fired);
-  void file_locked (guint64 id, Client & client, GstClockTime time);
+  void file_locked (Client * client, GstClockTime time);
   void arm_locked ();
 
   GstClock *clock_;
   std::mutex lock_;
   std::condition_variable callback_done_;
-  std::unordered_map<guint64, Client> clients_;
-  guint64 next_id_ = 1;
+  std::vector<std::unique_ptr<Client>> clients_;
   std::vector<Entry> heap_;     /* min-heap on time */
   GstClockID armed_ = nullptr;  /* the one wait on the clock */
   GstClockTime armed_time_ = GST_CLOCK_TIME_NONE;
   bool dispatching_ = false;    /* the clock's thread is serving deadlines */
   std::thread::id dispatch_thread_;
-  guint64 running_ = 0;         /* the client whose callback runs */
+  Client *running_ = nullptr;   /* the client whose callback runs */
 };
 
 }  // namespace voxbridge

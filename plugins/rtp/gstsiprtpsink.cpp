@@ -217,7 +217,7 @@ struct State {
    * when a deadline set with the process's ClockScheduler is reached, no
    * thread of its own (one wait on the clock serves every call's pacer) */
   std::shared_ptr<ClockScheduler> scheduler;  /* of the element's clock */
-  guint64 scheduler_client = 0;
+  ClockScheduler::Client *scheduler_client = nullptr;
   GstClockTime wake_target = GST_CLOCK_TIME_NONE;  /* running time asked for */
   bool running = false;         /* PLAYING */
   bool finished = false;        /* sent EOS or failed: idle until READY */
@@ -1487,7 +1487,7 @@ use_clock_scheduler (GstSipRtpSink * self)
     clock = gst_system_clock_obtain ();
   State & state = self->priv->state;
   std::shared_ptr<ClockScheduler> old;
-  guint64 old_client = 0;
+  ClockScheduler::Client *old_client = nullptr;
   {
     std::lock_guard<std::mutex> guard (self->priv->lock);
     if (state.scheduler && state.scheduler->clock () == clock) {
@@ -1501,7 +1501,7 @@ use_clock_scheduler (GstSipRtpSink * self)
     old->remove (old_client);
   std::shared_ptr<ClockScheduler> scheduler = ClockScheduler::for_clock (clock);
   gst_object_unref (clock);
-  const guint64 client = scheduler->add (on_pacer_deadline, self);
+  ClockScheduler::Client *client = scheduler->add (on_pacer_deadline, self);
   std::lock_guard<std::mutex> guard (self->priv->lock);
   state.scheduler = std::move (scheduler);
   state.scheduler_client = client;
@@ -1514,11 +1514,12 @@ static void
 leave_clock_scheduler (GstSipRtpSink * self)
 {
   std::shared_ptr<ClockScheduler> scheduler;
-  guint64 client;
+  ClockScheduler::Client *client;
   {
     std::lock_guard<std::mutex> guard (self->priv->lock);
     scheduler.swap (self->priv->state.scheduler);
     client = self->priv->state.scheduler_client;
+    self->priv->state.scheduler_client = nullptr;
     self->priv->state.wake_target = GST_CLOCK_TIME_NONE;
   }
   if (scheduler)
