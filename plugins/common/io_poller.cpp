@@ -23,6 +23,7 @@ constexpr int kMaxEvents = 256;
 struct Watch {
   int fd;
   IoPoller::Callback callback;
+  bool removed = false;
 };
 
 /* Not held while a callback runs: a callback may take locks of its own
@@ -30,10 +31,15 @@ struct Watch {
  * socket holds. unwatch() waits only for its own socket's callback. */
 std::mutex & lock = *new std::mutex;
 std::condition_variable & callback_done = *new std::condition_variable;
-/* Shared with a running callback, which may unwatch itself. */
-std::unordered_map<guint64, std::shared_ptr<Watch>> & watches =
-    *new std::unordered_map<guint64, std::shared_ptr<Watch>>;
-guint64 running = 0;            /* the watch whose callback runs now */
+std::unordered_map<guint64, std::unique_ptr<Watch>> & watches =
+    *new std::unordered_map<guint64, std::unique_ptr<Watch>>;
+/* Unwatched while a pass may still hold them in its epoll events (epoll
+ * carries the Watch itself, so a pass looks nothing up): freed once no
+ * pass runs. A callback that unwatches itself lives on here until it
+ * returns. */
+std::vector<std::unique_ptr<Watch>> & retired = *new std::vector<std::unique_ptr<Watch>>;
+int passes = 0;                 /* dispatches running (they may recurse) */
+Watch *running = nullptr;       /* the watch whose callback runs now */
 guint64 last_id = 0;
 int epoll_fd = -1;
 
@@ -52,28 +58,37 @@ poller_check (GSource * source)
 gboolean
 poller_dispatch (GSource *, GSourceFunc, gpointer)
 {
+  {
+    std::lock_guard<std::mutex> guard (lock);
+    passes++;
+  }
   struct epoll_event events[kMaxEvents];
   const int n = epoll_wait (epoll_fd, events, kMaxEvents, 0);
   if (n < 0 && errno != EINTR)
     g_warning ("I/O poller: epoll_wait failed: %s", g_strerror (errno));
   for (int i = 0; i < n; i++) {
-    const guint64 id = events[i].data.u64;
-    std::shared_ptr<Watch> watch;
+    auto *watch = static_cast<Watch *> (events[i].data.ptr);
+    Watch *outer;
     {
       std::lock_guard<std::mutex> guard (lock);
-      /* A watch removed since the wait (by an earlier callback) is not found. */
-      auto it = watches.find (id);
-      if (it == watches.end ())
+      /* Unwatched since the wait (by an earlier callback, another thread). */
+      if (watch->removed)
         continue;
-      watch = it->second;
-      running = id;
+      outer = running;
+      running = watch;
     }
     watch->callback (events[i].events);
     {
       std::lock_guard<std::mutex> guard (lock);
-      running = 0;
+      running = outer;
     }
     callback_done.notify_all ();
+  }
+  std::vector<std::unique_ptr<Watch>> doomed;
+  {
+    std::lock_guard<std::mutex> guard (lock);
+    if (--passes == 0)
+      doomed.swap (retired);
   }
   return G_SOURCE_CONTINUE;
 }
@@ -113,15 +128,16 @@ IoPoller::watch (int fd, guint32 events, Callback callback)
     return 0;
   std::lock_guard<std::mutex> guard (lock);
   const guint64 id = ++last_id;
+  auto watch = std::make_unique<Watch> (Watch { fd, std::move (callback) });
   struct epoll_event event;
   memset (&event, 0, sizeof (event));
   event.events = events;
-  event.data.u64 = id;
+  event.data.ptr = watch.get ();
   if (epoll_ctl (epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0) {
     g_warning ("I/O poller: cannot watch fd %d: %s", fd, g_strerror (errno));
     return 0;
   }
-  watches.emplace (id, std::make_shared<Watch> (Watch { fd, std::move (callback) }));
+  watches.emplace (id, std::move (watch));
   return id;
 }
 
@@ -135,7 +151,7 @@ IoPoller::modify (guint64 id, guint32 events)
   struct epoll_event event;
   memset (&event, 0, sizeof (event));
   event.events = events;
-  event.data.u64 = id;
+  event.data.ptr = it->second.get ();
   if (epoll_ctl (epoll_fd, EPOLL_CTL_MOD, it->second->fd, &event) != 0) {
     g_warning ("I/O poller: cannot change the watch of fd %d: %s", it->second->fd,
         g_strerror (errno));
@@ -149,18 +165,27 @@ IoPoller::unwatch (guint64 id)
 {
   if (id == 0)
     return;
+  /* Destroyed after the lock is released: the callback's captures may
+   * unwatch too. */
+  std::unique_ptr<Watch> doomed;
   std::unique_lock<std::mutex> guard (lock);
   auto it = watches.find (id);
   if (it == watches.end ())
     return;
-  if (epoll_ctl (epoll_fd, EPOLL_CTL_DEL, it->second->fd, nullptr) != 0)
-    g_warning ("I/O poller: cannot stop watching fd %d: %s", it->second->fd,
+  Watch *watch = it->second.get ();
+  if (epoll_ctl (epoll_fd, EPOLL_CTL_DEL, watch->fd, nullptr) != 0)
+    g_warning ("I/O poller: cannot stop watching fd %d: %s", watch->fd,
         g_strerror (errno));
+  watch->removed = true;
+  if (passes > 0)
+    retired.push_back (std::move (it->second));
+  else
+    doomed = std::move (it->second);
   watches.erase (it);
   /* Another thread waits for a running callback of this watch to return;
    * the callback itself (on the I/O thread) does not wait for itself. */
-  if (running == id && !IoThread::is_current ())
-    callback_done.wait (guard, [id] { return running != id; });
+  if (running == watch && !IoThread::is_current ())
+    callback_done.wait (guard, [watch] { return running != watch; });
 }
 
 }  // namespace voxbridge
