@@ -775,6 +775,12 @@ gst_sip_rtp_sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
     gst_adapter_push (queue.adapter, buffer);
     /* This audio completes a packet a talk-spurt is waiting for. */
     early_ok = state.pace == Pace::kSpurt && available < state.frame_bytes;
+    /* A whole packet was already waiting for its time on the clock (audio
+     * ahead of real time, a queue): this audio changes nothing due before
+     * that wakeup, which serves it. */
+    if (state.pace == Pace::kSpurt && available >= state.frame_bytes &&
+        GST_CLOCK_TIME_IS_VALID (state.wake_target) && state.running)
+      return GST_FLOW_OK;
   }
   /* Audio goes out from this push when it is due (no hand-over). */
   pace (self, early_ok, false);
