@@ -13,7 +13,7 @@ namespace voxbridge::launcher {
 
 enum class CallEventType {
   CallStarted,        /* fields: direction, from, to, route */
-  CallAnswered,       /* fields: codec */
+  CallAnswered,       /* fields: codec, ai_connect_ms (when an AI session was waited for) */
   CallEnded,          /* fields: reason, duration_s */
   CallerTranscript,   /* fields: text (what the caller said) */
   AiTranscript,       /* fields: text (what the model said) */

@@ -212,7 +212,15 @@ CallSession::connected ()
   host_.metrics ().call_setup_seconds.observe ((answered_at_us_ - started_at_us_) / 1e6,
       {facts_.direction});
   std::string codec = call_->variable ("rtp.codec");
-  publish (CallEventType::CallAnswered, {{"codec", codec.empty () ? facts_.codec : codec}});
+  std::vector<std::pair<std::string, std::string>> answered {
+    {"codec", codec.empty () ? facts_.codec : codec}};
+  /* The part of the setup the AI service took (the rest is ours). */
+  if (ai_connect_us_ >= 0) {
+    gchar ms[32];
+    g_snprintf (ms, sizeof ms, "%.1f", ai_connect_us_ / 1000.0);
+    answered.push_back ({"ai_connect_ms", ms});
+  }
+  publish (CallEventType::CallAnswered, std::move (answered));
   if (records_ && pipeline_)
     records_->on_answered (pipeline_);
   start_conversation_helpers ();
@@ -744,6 +752,12 @@ CallSession::handle_element_message (GstMessage * message)
   if (g_str_equal (name, "realtime-session-ready")) {
     gboolean reconnected = FALSE;
     gst_structure_get_boolean (s, "reconnected", &reconnected);
+    gint64 connect_us = -1;
+    if (gst_structure_get_int64 (s, "connect-us", &connect_us) && connect_us >= 0) {
+      host_.metrics ().ai_connect_seconds.observe (connect_us / 1e6);
+      if (!reconnected)
+        ai_connect_us_ = connect_us;
+    }
     g_message ("call %s: AI session ready%s", id ().c_str (),
         reconnected ? " again (reconnected)" : "");
     if (phase_ == Phase::kWaitingForAi)

@@ -167,6 +167,7 @@ class CallSession : public std::enable_shared_from_this<CallSession> {
 
   gint64 started_at_us_ = 0;
   gint64 answered_at_us_ = 0;
+  gint64 ai_connect_us_ = -1;    /* the first AI session's connect time */
   gint64 answered_mono_us_ = 0;
   /* Set by whoever decides how the call ends (refusal, fallback, hang-up). */
   std::string outcome_;

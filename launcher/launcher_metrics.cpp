@@ -44,6 +44,10 @@ LauncherMetrics::LauncherMetrics (MetricsRegistry & registry)
           "Call setup: INVITE received (inbound) or sent (outbound) to the 200 OK, "
           "including the AI session's connect time.", {"direction"},
           {0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10})),
+    ai_connect_seconds (registry.add_histogram ("voxbridge_ai_connect_seconds",
+          "AI session connect: opening the Realtime connection (TCP, TLS, upgrade) to the "
+          "server confirming the session's configuration; reconnects included.", {},
+          {0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10})),
     barge_ins_total (registry.add_counter ("voxbridge_barge_ins_total",
           "Callers interrupting the model, by what the truncate's audio_end_ms was counted "
           "from (wire: audio sent over RTP; elapsed: time).", {"counted_at"})),

@@ -24,6 +24,7 @@ struct LauncherMetrics {
   Histogram & media_latency_to_ai_seconds;      /* RTP arrival -> realtimesink hand-off */
   Histogram & media_latency_to_caller_seconds;  /* model audio due -> on the RTP wire */
   Histogram & call_setup_seconds;        /* {direction}: INVITE -> 200 OK */
+  Histogram & ai_connect_seconds;        /* Realtime connect to session configured */
   Counter & barge_ins_total;             /* {counted_at}: wire, elapsed (truncate's basis) */
   Histogram & barge_in_dropped_audio_seconds;  /* queued model audio dropped per barge-in */
   Counter & tool_calls_total;            /* {tool, result}: ok, error */

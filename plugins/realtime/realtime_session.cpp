@@ -365,6 +365,7 @@ Session::start_connect ()
   state_ = State::kConnecting;
   ready_ = false;
   timed_out_ = false;
+  connect_started_us_ = g_get_monotonic_time ();
 
   if (!ca_file.empty () && !tls_database_) {
     GError *err = nullptr;
@@ -634,9 +635,12 @@ Session::handle_event (ServerEvent & ev)
         bool reconnected = ever_ready_;
         ready_ = ever_ready_ = true;
         reconnects_ = 0;
+        /* connect-us: from opening the connection to the session
+         * configured (TCP, TLS, upgrade, session.update answered). */
         post (gst_structure_new ("realtime-session-ready", "session-id", G_TYPE_STRING,
                 ev.session_id.c_str (), "model", G_TYPE_STRING, ev.model.c_str (),
-                "reconnected", G_TYPE_BOOLEAN, reconnected, NULL));
+                "reconnected", G_TYPE_BOOLEAN, reconnected, "connect-us", G_TYPE_INT64,
+                g_get_monotonic_time () - connect_started_us_, NULL));
       }
       break;
     case ServerEventType::kSpeechStarted: {

@@ -164,6 +164,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool timed_out_ = false;
   bool ready_ = false;
   bool ever_ready_ = false;
+  gint64 connect_started_us_ = 0;  /* monotonic: this connect attempt began */
   guint reconnects_ = 0;
   std::string session_update_event_id_;
   bool response_active_ = false;

@@ -49,9 +49,15 @@ with tempfile.TemporaryDirectory() as tmp:
         assert run["calls_correlated"] == 3, (name, run["notes"])
         for figure in ("latency_to_ai_ms", "latency_to_caller_ms",
                        "latency_to_caller_beyond_playout_ms", "round_trip_ms",
-                       "setup_answer_ms", "setup_first_ai_audio_ms"):
+                       "setup_answer_ms", "setup_first_ai_audio_ms",
+                       "setup_without_ai_connect_ms",
+                       "setup_without_ai_connect_launcher_timed_ms"):
             assert run[figure]["count"] > 0, (name, figure)
             assert run[figure]["p50"] <= run[figure]["p99"] <= run[figure]["max"], (name, figure)
+        # Every call's AI connect, timed by the launcher, comes off its setup.
+        timed = run["setup_without_ai_connect_launcher_timed_ms"]
+        assert timed["count"] == 3, (name, timed)
+        assert timed["max"] <= run["setup_answer_ms"]["max"], (name, timed)
         # The same packets; the wait behind earlier audio only ever comes off.
         beyond, raw = run["latency_to_caller_beyond_playout_ms"], run["latency_to_caller_ms"]
         assert beyond["count"] == raw["count"], (name, beyond, raw)

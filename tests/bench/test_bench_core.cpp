@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "barge_in_cutoff.h"
+#include "launcher_events.h"
 #include "bench_stats.h"
 #include "process_probe.h"
 #include "rtp_engine.h"
@@ -477,6 +478,27 @@ TEST (ProcessProbe, ParsesStatAndStatus)
   EXPECT_EQ (s.threads, 9);
   EXPECT_FALSE (parse_process_sample ("garbage", status, 100).ok);
   EXPECT_FALSE (parse_process_sample (stat, "Name:\tx\n", 100).ok);
+}
+
+TEST (LauncherEvents, AiConnectTimeByCaller)
+{
+  std::istringstream log (
+      R"({"time":"t","event":"call.started","call_id":"a1","from":"sip:bench-0@127.0.0.1:5000","route":"bench"})" "\n"
+      R"({"time":"t","event":"call.started","call_id":"b2","from":"sip:bench-1@127.0.0.1:5000"})" "\n"
+      R"({"time":"t","event":"call.answered","call_id":"b2","codec":"PCMU","ai_connect_ms":"12.5"})" "\n"
+      "not json at all\n"
+      R"({"time":"t","event":"call.answered","call_id":"a1","codec":"PCMU","ai_connect_ms":"3.0"})" "\n"
+      /* No AI waited for, a broken value, an unknown call: left out. */
+      R"({"time":"t","event":"call.started","call_id":"c3","from":"sips:bench-2@h"})" "\n"
+      R"({"time":"t","event":"call.answered","call_id":"c3","codec":"PCMU"})" "\n"
+      R"({"time":"t","event":"call.answered","call_id":"zz","ai_connect_ms":"1"})" "\n"
+      R"({"time":"t","event":"call.started","call_id":"d4","from":"sip:bench-3@h"})" "\n"
+      R"({"time":"t","event":"call.answered","call_id":"d4","ai_connect_ms":"5x"})" "\n"
+      "[1, 2]\n");
+  size_t skipped = 0;
+  std::map<std::string, double> ms = ai_connect_ms_by_caller (log, &skipped);
+  EXPECT_EQ (ms, (std::map<std::string, double> {{"bench-0", 3.0}, {"bench-1", 12.5}}));
+  EXPECT_EQ (skipped, 2u);
 }
 
 TEST (ProcessProbe, ReadsThisProcess)

@@ -463,7 +463,14 @@ def case_caller_bye(d, ctx):
     started = d.events("call.started")[0]
     expect(started["route"] == "assistant" and started["direction"] == "inbound",
            "call.started %s" % started)
-    expect(d.events("call.answered")[0]["codec"] == "PCMU", "codec")
+    answered = d.events("call.answered")[0]
+    expect(answered["codec"] == "PCMU", "codec")
+    # The AI connect is part of the setup, and said so.
+    connect_ms = float(answered.get("ai_connect_ms", "-1"))
+    expect(connect_ms > 0, "call.answered without ai_connect_ms: %s" % answered)
+    expect(d.metric("voxbridge_ai_connect_seconds_count") >= 1, "no AI connect observed")
+    expect(d.metric("voxbridge_ai_connect_seconds_sum") * 1000 >= connect_ms * 0.99,
+           "voxbridge_ai_connect_seconds_sum below the call's connect time")
     expect(d.events("dtmf")[0]["digit"] == "5", "dtmf")
     wait_until(lambda: "call.ended" in stream.names(), "call.ended on /events")
     names = stream.names()

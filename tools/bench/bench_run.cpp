@@ -9,6 +9,7 @@
 #include "bench_run.h"
 
 #include "barge_in_cutoff.h"
+#include "launcher_events.h"
 #include "process_probe.h"
 #include "rtp_engine.h"
 #include "timing_correlation.h"
@@ -654,12 +655,29 @@ run_benchmark (const RunSettings &settings, const Paths &paths,
   for (const auto &[id, session] : sessions)
     by_name[session.instructions] = &session;
 
+  /* The AI connect as the launcher timed it: opening the connection to
+   * session.updated (call.answered's ai_connect_ms). */
+  std::map<std::string, double> launcher_connect_ms;
+  {
+    std::ifstream events (events_path);
+    size_t skipped = 0;
+    if (events)
+      launcher_connect_ms = ai_connect_ms_by_caller (events, &skipped);
+    if (skipped > 0)
+      result.notes += std::to_string (skipped) + " unreadable line(s) in the launcher's events log. ";
+  }
+
   std::vector<double> to_ai, to_caller, to_caller_beyond_playout, round_trip, setup_answer,
-      setup_local, setup_audio, cutoffs;
+      setup_local, setup_local_launcher_timed, setup_audio, cutoffs;
   bool all_verified = true;
   for (auto &c : driver.calls ()) {
-    if (c->answer_ns != 0)
-      setup_answer.push_back (static_cast<double> (c->answer_ns - c->dial_ns) / 1e6);
+    if (c->answer_ns != 0) {
+      const double setup_ms = static_cast<double> (c->answer_ns - c->dial_ns) / 1e6;
+      setup_answer.push_back (setup_ms);
+      auto connect = launcher_connect_ms.find (c->name);
+      if (connect != launcher_connect_ms.end ())
+        setup_local_launcher_timed.push_back (setup_ms - connect->second);
+    }
     if (!c->stream)
       continue;
     RtpStream &s = *c->stream;
@@ -708,6 +726,7 @@ run_benchmark (const RunSettings &settings, const Paths &paths,
   result.round_trip = summarize (round_trip);
   result.setup_answer = summarize (setup_answer);
   result.setup_without_ai = summarize (setup_local);
+  result.setup_without_ai_launcher_timed = summarize (setup_local_launcher_timed);
   result.setup_first_audio = summarize (setup_audio);
   result.barge_in_cutoff = summarize (cutoffs);
   if (result.calls_correlated < result.calls_answered)

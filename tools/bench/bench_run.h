@@ -51,6 +51,8 @@ struct RunResult {
    * imposes (Correlation::to_caller_beyond_playout_ms) */
   Summary to_caller_beyond_playout;
   Summary setup_without_ai;      /* setup_answer minus the AI connect the server saw */
+  /* setup_answer minus the AI connect the launcher timed (its events log) */
+  Summary setup_without_ai_launcher_timed;
   bool latency_verified = false;     /* content-matched (G.711) rather than placed */
   /* bargein mode: server's speech_started -> the interrupted answer's last
    * packet at the caller, ms; speech_started with nothing playing */
