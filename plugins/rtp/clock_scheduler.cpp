@@ -152,9 +152,10 @@ ClockScheduler::arm_locked ()
   if (gst_clock_id_wait_async (armed_, on_clock, self, [] (gpointer data) {
             delete static_cast<std::weak_ptr<ClockScheduler> *> (data);
           }) != GST_CLOCK_OK) {
-    /* Only a clock without async waits fails here: every pacer on it
-     * would stall. */
-    g_critical ("%s cannot wait asynchronously: RTP pacing stops", GST_OBJECT_NAME (clock_));
+    /* Only a clock without async waits fails here (a pipeline clock the
+     * application chose): every pacer on it stalls, so say so loudly. */
+    g_warning ("clock %s cannot wait asynchronously: RTP pacing on it stops",
+        GST_OBJECT_NAME (clock_));
     gst_clock_id_unref (armed_);
     armed_ = nullptr;
     armed_time_ = GST_CLOCK_TIME_NONE;

@@ -1613,7 +1613,7 @@ pace (GstSipRtpSink * self, bool early_ok, bool from_clock)
      * or withdrawn just as it was reached makes a step with nothing due. */
     if (from_clock)
       state.wake_target = GST_CLOCK_TIME_NONE;
-    if (!state.running || state.finished || state.stopping)
+    if (!state.running || state.finished || state.stopping || !state.scheduler)
       return;
 
     apply_params_locked (self);
@@ -1621,11 +1621,9 @@ pace (GstSipRtpSink * self, bool early_ok, bool from_clock)
     if (refresh_destination_locked (self, &name))
       start_resolving (self, name);      /* a host name (rare in SDP) */
 
-    GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
-    if (clock == nullptr)
-      clock = gst_system_clock_obtain ();
-    const GstClockTime abs = gst_clock_get_time (clock);
-    gst_object_unref (clock);
+    /* Running: the pacer uses the scheduler of the element's clock (no
+     * object lock and reference per step to ask the element for it). */
+    const GstClockTime abs = gst_clock_get_time (state.scheduler->clock ());
     const GstClockTime base_time = gst_element_get_base_time (GST_ELEMENT (self));
     const GstClockTime now = abs > base_time ? abs - base_time : 0;
 
